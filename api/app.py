@@ -1,0 +1,39 @@
+"""The FastAPI application: JSON API under /api/v1 and the web front, one process."""
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.routers import admin, approvals, cases
+from domain.errors import DomainError
+
+log = logging.getLogger("lianban.api")
+
+
+def _error_body(exc: DomainError, request: Request) -> dict:
+    language = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+    loc = ["body", exc.field] if exc.field else []
+    return {"detail": [{"loc": loc, "msg": exc.message(language), "type": exc.code}]}
+
+
+def create_app(engine=None) -> FastAPI:
+    app = FastAPI(title="lianban 联办", version="0.1.0",
+                  description="反诈联席会议办公室 案件流转 — case workflow of the anti-fraud joint office")
+    app.state.engine = engine
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        log.info("domain_error code=%s status=%s path=%s", exc.code, exc.status, request.url.path)
+        return JSONResponse(status_code=exc.status, content=_error_body(exc, request))
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        return {"ok": True}
+
+    app.include_router(cases.router)
+    app.include_router(approvals.router)
+    app.include_router(admin.router)
+
+    from web.routes import router as web_router  # the HTMX front shares the process
+    app.include_router(web_router)
+    return app

@@ -1,0 +1,7 @@
+"""ASGI entry point: `uvicorn api.main:app`."""
+import logging
+
+from api.app import create_app
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+app = create_app()

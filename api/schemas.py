@@ -1,0 +1,129 @@
+"""JSON shapes of the API. Victim data appears masked; amounts are decimal strings, never floats."""
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.cases.models import Case
+from domain.cases.service import mask_name, mask_phone
+from domain.escalation.models import Approval
+from domain.money import format_wan, from_fen
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "case_number": "JZ-2026-0100", "amount_cny": "280000.00", "fraud_type": "冒充领导",
+        "victim_name": "张三", "victim_phone": "13800001234", "area": "jiangling.haoxue",
+        "reported_at": "2026-06-09T10:15:00+08:00"}})
+
+    case_number: str = Field(description="案件编号, unique")
+    amount_cny: str | int | float = Field(description='涉案金额 in CNY: "280000.00", "28万" …')
+    fraud_type: str
+    victim_name: str
+    victim_phone: str
+    area: int | str = Field(description="area unit id or code (county, town or village)")
+    reported_at: datetime = Field(description="time of report; without a zone it is Beijing time")
+
+
+class CaseOut(BaseModel):
+    id: int
+    case_number: str
+    amount_cny: str
+    amount_display: str
+    fraud_type: str
+    victim_name: str
+    victim_phone: str
+    area_unit_id: int
+    reported_at: datetime
+    registered_at: datetime
+    stage: str
+    escalation_state: str
+    tier_rule_id: str | None
+    tier_policy_version: str
+    tier_basis: str | None
+    leader_id: int | None
+    supervised: bool
+    return_comment: str | None
+
+    @classmethod
+    def of(cls, case: Case) -> "CaseOut":
+        return cls(id=case.id, case_number=case.case_number, amount_cny=str(from_fen(case.amount_fen)),
+                   amount_display=format_wan(case.amount_fen), fraud_type=case.fraud_type,
+                   victim_name=mask_name(case.victim_name), victim_phone=mask_phone(case.victim_phone),
+                   area_unit_id=case.area_unit_id, reported_at=case.reported_at,
+                   registered_at=case.registered_at, stage=case.stage, escalation_state=case.escalation_state,
+                   tier_rule_id=case.tier_rule_id, tier_policy_version=case.tier_policy_version,
+                   tier_basis=case.tier_basis, leader_id=case.leader_id, supervised=case.supervised,
+                   return_comment=case.return_comment)
+
+
+class CaseCreated(CaseOut):
+    approval: "ApprovalOut | None"
+
+
+class Page(BaseModel):
+    total: int
+    offset: int
+    limit: int
+
+
+class CasePage(Page):
+    items: list[CaseOut]
+
+
+class ApprovalOut(BaseModel):
+    id: int
+    case_id: int
+    leader_tier: str
+    approver_id: int
+    status: str
+    requested_at: datetime
+    remind_at: datetime
+    due_at: datetime
+    reminded_at: datetime | None
+    decided_at: datetime | None
+    comment: str | None
+    follow_up_pending: bool
+    escalated_from_id: int | None
+    rule_id: str
+    policy_version: str
+
+    @classmethod
+    def of(cls, approval: Approval) -> "ApprovalOut":
+        return cls.model_validate(approval, from_attributes=True)
+
+
+class ApprovalQueueItem(ApprovalOut):
+    case_number: str
+    amount_display: str
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Field(description="approve (同意) or return (退回)", pattern="^(approve|return)$")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: int
+    before: str | None
+    after: str | None
+    rule: str | None
+    hash: str
+
+
+class ChainReportOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_seq: int | None
+    reason: str | None
+
+
+class PolicyOut(BaseModel):
+    folder: str
+    version: str
+    files: dict[str, str]

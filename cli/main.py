@@ -1,0 +1,185 @@
+"""`lianban`: one command to run everything, plus the operator's and the office's commands."""
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="lianban 联办 — case workflow of the anti-fraud joint office", no_args_is_help=True)
+audit_app = typer.Typer(help="the audit trail 审计日志", no_args_is_help=True)
+policy_app = typer.Typer(help="policy files 策略", no_args_is_help=True)
+case_app = typer.Typer(help="cases 案件", no_args_is_help=True)
+approval_app = typer.Typer(help="approvals 审批", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
+app.add_typer(case_app, name="case")
+app.add_typer(approval_app, name="approval")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _user(session, username: str):
+    from sqlmodel import select
+
+    from domain.users.models import User
+
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        _fail(f"no such user: {username}")
+    return user
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema."""
+    from domain.bootstrap import migrate as run_migrations
+    from domain.settings import get_settings
+
+    run_migrations(get_settings().resolved_database_url)
+    typer.echo("database is at the newest schema")
+
+
+@app.command("demo")
+def load_demo() -> None:
+    """Load the demo city (units, users of every role, a few cases) into an empty database."""
+    from domain import demo
+    from domain.db import session_scope
+
+    with session_scope() as session:
+        loaded = demo.load(session=session)
+    typer.echo("demo city loaded" if loaded else "database already has users: demo not loaded")
+
+
+@app.command()
+def up(demo: bool = typer.Option(True, help="load the demo city into an empty database")) -> None:
+    """Run everything on this machine: database, Prefect server, runner, task worker, web app."""
+    from cli.supervisor import run_embedded
+
+    run_embedded(load_demo=demo)
+
+
+@app.command()
+def worker() -> None:
+    """Serve the flows (the Prefect runner)."""
+    logging.basicConfig(level=logging.INFO)
+    from flows.serve import run_runner
+
+    run_runner()
+
+
+@app.command("task-worker")
+def task_worker() -> None:
+    """Serve the background tasks that the web app's nudges start."""
+    logging.basicConfig(level=logging.INFO)
+    from flows.serve import run_task_worker
+
+    run_task_worker()
+
+
+@app.command()
+def web(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+
+
+@app.command()
+def sweep() -> None:
+    """One pass over everything due, without Prefect (an operator's last resort)."""
+    from flows.escalation import advance_due_steps
+
+    typer.echo(json.dumps(advance_due_steps(via_prefect=False)))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; name the first broken link. Exit code 1 if broken."""
+    from domain.audit import service as audit
+    from domain.db import session_scope
+
+    with session_scope() as session:
+        report = audit.verify(session=session)
+    if report.ok:
+        typer.echo(f"audit chain intact: {report.checked} entries verified")
+        return
+    _fail(f"audit chain BROKEN at entry {report.broken_seq}: {report.reason} "
+          f"({report.checked} entries before it verified)")
+
+
+@policy_app.command("check")
+def policy_check(folder: Path = typer.Argument(None, help="policy folder (default: the configured one)")) -> None:
+    """Validate a policy folder; print its version, or the file, line and reason it is refused."""
+    from domain.settings import get_settings
+    from policies.loader import PolicyError, load_policy_dir
+
+    try:
+        policy = load_policy_dir(folder or get_settings().policy_dir)
+    except PolicyError as exc:
+        _fail(f"policy refused: {exc}")
+    typer.echo(f"policy ok: {policy.folder} version {policy.version[:12]}")
+    for name, digest in sorted(policy.file_hashes.items()):
+        typer.echo(f"  {name}.yaml {digest[:12]}")
+
+
+@case_app.command("register")
+def case_register(case_number: str, amount: str, area: str, fraud_type: str = "未分类",
+                  victim_name: str = typer.Option(..., help="受害人姓名"),
+                  victim_phone: str = typer.Option(..., help="受害人电话"),
+                  reported_at: datetime = typer.Option(None, help="报案时间 (Beijing time); default now"),
+                  as_user: str = typer.Option("office", "--as", help="acting user")) -> None:
+    """Register a case (as the office) and print the tier decision."""
+    from domain.cases import service as cases
+    from domain.db import session_scope
+    from domain.errors import DomainError
+    from domain.timeutil import utcnow
+
+    try:
+        with session_scope() as session:
+            case = cases.register(session=session, actor=_user(session, as_user), case_in=cases.CaseIn(
+                case_number=case_number, amount_cny=amount, fraud_type=fraud_type, victim_name=victim_name,
+                victim_phone=victim_phone, area=area, reported_at=reported_at or utcnow()))
+    except DomainError as exc:
+        _fail(f"refused ({exc.field or exc.code}): {exc.zh} / {exc.en}", 2)
+    typer.echo(f"case {case.case_number} registered (id {case.id}): {case.tier_basis}")
+
+
+@approval_app.command("list")
+def approval_list(as_user: str = typer.Option(..., "--as", help="the leader")) -> None:
+    """A leader's pending approvals."""
+    from domain.db import session_scope
+    from domain.escalation import service as escalation
+
+    with session_scope() as session:
+        for a in escalation.list_for_leader(session=session, actor=_user(session, as_user)):
+            typer.echo(f"{a.id}\tcase {a.case_id}\t{a.leader_tier}\tdue {a.due_at:%Y-%m-%d %H:%M} UTC\t{a.rule_id}")
+
+
+@approval_app.command("decide")
+def approval_decide(approval_id: int, decision: str = typer.Argument(..., help="approve | return"),
+                    comment: str = typer.Option(None), as_user: str = typer.Option(..., "--as")) -> None:
+    """Approve or return an approval addressed to you."""
+    from domain.db import session_scope
+    from domain.errors import DomainError
+    from domain.escalation import service as escalation
+
+    try:
+        with session_scope() as session:
+            approval = escalation.decide(session=session, actor=_user(session, as_user), approval_id=approval_id,
+                                         decision=decision, comment=comment)
+    except DomainError as exc:
+        _fail(f"refused: {exc.zh} / {exc.en}", 2)
+    typer.echo(f"approval {approval.id} {approval.status}; the escalation flow follows up")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

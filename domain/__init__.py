@@ -1,0 +1,1 @@
+"""The one home of lianban's business rules: tables, services, audit, errors."""

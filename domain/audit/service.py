@@ -1,0 +1,98 @@
+"""Append to and verify the hash-chained audit trail.
+
+Each entry's hash covers its own fields and the previous entry's hash, so changing, removing or
+reordering any row breaks every link after it; `verify` names the first broken one.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from domain.audit.models import AuditEvent, AuditHead
+from domain.timeutil import utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _link_hash(*, seq: int, at: datetime, actor: str, action: str, entity_type: str, entity_id: int,
+               before: str | None, after: str | None, rule: str | None, prev_hash: str) -> str:
+    body = json.dumps(
+        [seq, at.isoformat(timespec="microseconds"), actor, action, entity_type, entity_id,
+         before, after, rule, prev_hash],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def record(*, session: Session, actor: str, action: str, entity_type: str, entity_id: int,
+           before: dict | None = None, after: dict | None = None, rule: str | None = None,
+           at: datetime | None = None) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with the change)."""
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    at = at or utcnow()
+    fields = dict(seq=head.last_seq + 1, at=at, actor=actor, action=action, entity_type=entity_type,
+                  entity_id=entity_id, before=canonical_json(before), after=canonical_json(after),
+                  rule=rule, prev_hash=head.last_hash)
+    event = AuditEvent(**fields, hash=_link_hash(**fields))
+    session.add(event)
+    head.last_seq, head.last_hash = event.seq, event.hash
+    session.add(head)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def verify(*, session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order; stop at the first entry that does not link or does not hash."""
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    last_seq = 0
+    while True:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.seq > last_seq)
+                            .order_by(AuditEvent.seq).limit(batch)).all()
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return ChainReport(checked, expected_seq, f"entry {expected_seq} is missing")
+            if event.prev_hash != expected_prev:
+                return ChainReport(checked, event.seq, "does not link to the entry before it")
+            recomputed = _link_hash(seq=event.seq, at=event.at, actor=event.actor, action=event.action,
+                                    entity_type=event.entity_type, entity_id=event.entity_id,
+                                    before=event.before, after=event.after, rule=event.rule,
+                                    prev_hash=event.prev_hash)
+            if recomputed != event.hash:
+                return ChainReport(checked, event.seq, "content was changed after it was written")
+            expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
+        last_seq = rows[-1].seq
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != expected_prev):
+        return ChainReport(checked, expected_seq, f"entries after {expected_seq - 1} were removed")
+    return ChainReport(checked)
+
+
+def history(*, session: Session, entity_type: str, entity_id: int) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).where(AuditEvent.entity_type == entity_type,
+                                                      AuditEvent.entity_id == entity_id)
+                             .order_by(AuditEvent.seq)).all())

@@ -1,0 +1,155 @@
+"""Registering cases and reading them, with victim data masked in every list."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, or_, select
+
+from domain.audit import service as audit
+from domain.cases.models import Case
+from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.escalation import service as escalation
+from domain.escalation.models import Approval
+from domain.money import parse_cny, to_fen
+from domain.policy import current_policy
+from domain.timeutil import as_utc, utcnow
+from domain.units import service as units
+from domain.users.models import User
+from domain.users.service import require_role
+from policies.escalation import decide_tier
+from policies.loader import PolicySet
+
+_ALLOWED_CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class CaseIn:
+    case_number: str
+    amount_cny: object
+    fraud_type: str
+    victim_name: str
+    victim_phone: str
+    area: int | str
+    reported_at: datetime
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+
+
+def mask_phone(phone: str) -> str:
+    digits = phone.strip()
+    return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "*" * len(digits)
+
+
+def _text(value: str, field: str, label_zh: str, max_len: int) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned or len(cleaned) > max_len or any(ord(c) < 32 for c in cleaned):
+        raise InvalidInput(f"bad_{field}", f"{label_zh}不能为空，最长 {max_len} 个字符，且不能含控制字符",
+                           f"{field} must be 1 to {max_len} printable characters", field=field)
+    return cleaned
+
+
+def validate_amount(raw: object, policy: PolicySet) -> Decimal:
+    bounds = policy.intake.amount
+    try:
+        amount = parse_cny(raw)
+    except ValueError:
+        raise InvalidInput("amount_not_numeric", f"涉案金额“{raw}”不是数字，请填写如 280000.00 或 28万",
+                           f"amount {raw!r} is not a number; write e.g. 280000.00", field="amount_cny") from None
+    if -amount.as_tuple().exponent > bounds.max_decimal_places:
+        raise InvalidInput("amount_too_precise", f"涉案金额最多 {bounds.max_decimal_places} 位小数（到分）",
+                           f"amount has more than {bounds.max_decimal_places} decimal places", field="amount_cny")
+    if amount < bounds.min_cny:
+        raise InvalidInput("amount_not_positive", f"涉案金额必须大于零（至少 {bounds.min_cny} 元）",
+                           f"amount must be at least {bounds.min_cny} CNY", field="amount_cny")
+    if amount > bounds.max_cny:
+        raise InvalidInput("amount_absurd", f"涉案金额超过 {bounds.max_cny} 元，请核对是否录入有误",
+                           f"amount above {bounds.max_cny} CNY: check for a typing error", field="amount_cny")
+    return amount
+
+
+def register(*, session: Session, actor: User, case_in: CaseIn, policy: PolicySet | None = None) -> Case:
+    """Register a case and, in the same transaction, request the approval of its tier's leader."""
+    require_role(actor, "office", "admin")
+    policy = policy or current_policy()
+    amount = validate_amount(case_in.amount_cny, policy)
+    case_number = _text(case_in.case_number, "case_number", "案件编号", 64)
+    fraud_type = _text(case_in.fraud_type, "fraud_type", "诈骗类型", 64)
+    victim_name = _text(case_in.victim_name, "victim_name", "受害人姓名", 100)
+    victim_phone = _text(case_in.victim_phone, "victim_phone", "受害人电话", 32)
+    area = units.resolve_area(session=session, area=case_in.area, allowed_kinds=policy.intake.area_unit_kinds)
+    reported_at = as_utc(case_in.reported_at)
+    now = utcnow()
+    if reported_at > now + _ALLOWED_CLOCK_SKEW:
+        raise InvalidInput("reported_in_future", "报案时间不能晚于现在", "time of report is in the future",
+                           field="reported_at")
+    if session.exec(select(Case.id).where(Case.case_number == case_number)).first() is not None:
+        raise _duplicate(case_number)
+
+    decision = decide_tier(policy.escalation, amount)
+    case = Case(case_number=case_number, amount_fen=to_fen(amount), fraud_type=fraud_type,
+                victim_name=victim_name, victim_phone=victim_phone, area_unit_id=area.id,
+                reported_at=reported_at, registered_at=now, registered_by_id=actor.id,
+                escalation_state="awaiting" if decision else "none",
+                tier_rule_id=decision.tier.id if decision else None,
+                tier_policy_version=policy.file_version("escalation"),
+                tier_basis=decision.explanation if decision else "below every tier: no leader escalation")
+    session.add(case)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _duplicate(case_number) from None  # a concurrent registration won the race
+    audit.record(session=session, actor=actor.username, action="case.registered", entity_type="case",
+                 entity_id=case.id, after=public_view(case), at=now,
+                 rule=decision.tier.id if decision else "below_all_tiers")
+    if decision:
+        escalation.request_approval(session=session, case=case, leader_tier=decision.tier.leader_tier,
+                                    rule_id=decision.tier.id, policy=policy, now=now, actor=actor.username)
+    return case
+
+
+def _duplicate(case_number: str) -> InvalidInput:
+    return InvalidInput("duplicate_case_number", f"案件编号 {case_number} 已登记过",
+                        f"case number {case_number} is already registered", field="case_number")
+
+
+def public_view(case: Case) -> dict:
+    """What lists and the audit trail show: victim data masked."""
+    return {"case_number": case.case_number, "amount_fen": case.amount_fen, "fraud_type": case.fraud_type,
+            "victim_name": mask_name(case.victim_name), "victim_phone": mask_phone(case.victim_phone),
+            "area_unit_id": case.area_unit_id, "stage": case.stage, "escalation_state": case.escalation_state,
+            "tier_rule_id": case.tier_rule_id, "leader_id": case.leader_id, "supervised": case.supervised}
+
+
+def _visible(actor: User):
+    """Office, auditors and admins see every case; a leader sees the cases that reached them."""
+    if actor.role in ("office", "auditor", "admin"):
+        return None
+    if actor.role == "leader":
+        addressed = select(Approval.case_id).where(Approval.approver_id == actor.id)
+        return or_(Case.leader_id == actor.id, Case.id.in_(addressed))
+    raise Forbidden("cases_forbidden", "您的角色无权查看案件", f"role '{actor.role}' may not read cases")
+
+
+def get(*, session: Session, actor: User, case_id: int) -> Case:
+    condition = _visible(actor)
+    query = select(Case).where(Case.id == case_id)
+    case = session.exec(query if condition is None else query.where(condition)).first()
+    if case is None:
+        raise NotFound("case_not_found", f"案件 {case_id} 不存在", f"case {case_id} does not exist")
+    return case
+
+
+def list_cases(*, session: Session, actor: User, offset: int = 0, limit: int = 50,
+               escalation_state: str | None = None) -> tuple[list[Case], int]:
+    condition = _visible(actor)
+    query = select(Case)
+    if condition is not None:
+        query = query.where(condition)
+    if escalation_state:
+        query = query.where(Case.escalation_state == escalation_state)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Case.registered_at.desc(), Case.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total

@@ -1,0 +1,71 @@
+"""Engine and sessions for SQLite (embedded default, WAL) and PostgreSQL."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from domain.settings import get_settings
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # Let SQLAlchemy issue BEGIN itself so every write transaction takes the write lock
+            # up front (BEGIN IMMEDIATE): no lock upgrades that fail half-way under concurrency.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            # Readers (see `read_only`) need no lock in WAL mode and must not queue behind writers.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+_engine: Engine | None = None
+
+
+def get_engine() -> Engine:
+    """The process's engine, made on first use from the settings."""
+    global _engine
+    if _engine is None:
+        settings = get_settings()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        _engine = make_engine(settings.resolved_database_url)
+    return _engine
+
+
+def use_engine(engine: Engine | None) -> None:
+    """Point this process at another database (tests, the CLI's --database option)."""
+    global _engine
+    _engine = engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (no write lock taken on SQLite)."""
+    return engine.execution_options(read_only=True)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None, *, reading: bool = False) -> Iterator[Session]:
+    """One unit of work: commits when the block ends, rolls back on any error."""
+    engine = engine or get_engine()
+    with Session(read_only(engine) if reading else engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,91 @@
+"""A demo city (荆州-like): the unit tree, a user of every role, and a few cases.
+
+Demo API tokens are predictable on purpose (`demo-<username>`) so the README's examples work;
+a real deployment creates users with `lianban user add`, which prints a random token once.
+"""
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from domain.cases import service as cases
+from domain.timeutil import utcnow
+from domain.units.models import Unit
+from domain.users.models import User
+from domain.users.service import hash_token
+
+# (code, name, kind, parent code, population)
+UNITS: list[tuple[str, str, str, str | None, int | None]] = [
+    ("city", "荆州市", "government", None, 5_230_000),
+    ("office", "荆州市打击治理电信网络新型违法犯罪联席会议办公室", "office", "city", None),
+    ("psb", "荆州市公安局", "police", "city", None),
+    ("psb.cid", "荆州市公安局刑事侦查支队", "police", "psb", None),
+    ("psb.shashi.station", "沙市区公安分局中山派出所", "police", "psb", None),
+    ("shashi", "沙市区", "county", "city", 600_000),
+    ("shashi.zhongshan", "中山街道", "town", "shashi", 80_000),
+    ("shashi.zhongshan.v1", "三湾社区", "village", "shashi.zhongshan", 9_000),
+    ("jiangling", "江陵县", "county", "city", 330_000),
+    ("jiangling.haoxue", "郝穴镇", "town", "jiangling", 60_000),
+    ("jiangling.haoxue.v1", "熊河村", "village", "jiangling.haoxue", 3_200),
+    ("shishou", "石首市", "county", "city", 540_000),
+    ("shishou.bijiashan", "笔架山街道", "town", "shishou", 70_000),
+    ("bank.icbc", "中国工商银行", "bank", "city", None),
+    ("bank.icbc.jz", "工商银行荆州分行", "bank_branch", "bank.icbc", None),
+    ("bank.icbc.jz.jiangling", "工商银行江陵支行", "bank_branch", "bank.icbc.jz", None),
+    ("bank.ccb", "中国建设银行", "bank", "city", None),
+    ("bank.ccb.jz", "建设银行荆州分行", "bank_branch", "bank.ccb", None),
+    ("carrier.cmcc", "中国移动", "carrier", "city", None),
+    ("carrier.cmcc.jz", "中国移动荆州分公司", "carrier_outlet", "carrier.cmcc", None),
+    ("regulator.samr", "荆州市市场监督管理局", "regulator", "city", None),
+]
+
+# (username, display name, role, leader tier, unit code)
+USERS: list[tuple[str, str, str, str | None, str]] = [
+    ("office", "联办值班员 王敏", "office", None, "office"),
+    ("chief", "局长 李建国", "leader", "chief", "psb"),
+    ("deputy", "分管副局长 张卫东", "leader", "deputy", "psb"),
+    ("cid_head", "刑侦支队长 陈刚", "leader", "cid_head", "psb.cid"),
+    ("liaison_icbc", "工行联络员 刘芳", "liaison", None, "bank.icbc.jz"),
+    ("liaison_ccb", "建行联络员 赵磊", "liaison", None, "bank.ccb.jz"),
+    ("liaison_cmcc", "移动联络员 孙丽", "liaison", None, "carrier.cmcc.jz"),
+    ("police_station", "中山派出所 周强", "police", None, "psb.shashi.station"),
+    ("auditor", "督导 吴静", "auditor", None, "office"),
+    ("admin", "系统管理员", "admin", None, "office"),
+]
+
+# (case number, amount, fraud type, victim, phone, area code, hours ago) — amounts from seed 000
+CASES = [
+    ("JZ-2026-0001", "2750000.00", "冒充领导", "徐某某", "13800001234", "shashi.zhongshan", 5),
+    ("JZ-2026-0002", "280000.00", "冒充领导", "黄某", "13900005678", "jiangling.haoxue.v1", 3),
+    ("JZ-2026-0003", "600000.00", "虚假投资理财", "周某某", "13700002468", "shishou.bijiashan", 2),
+    ("JZ-2026-0004", "36000.00", "刷单返利", "郑某", "13600001357", "shashi.zhongshan.v1", 1),
+]
+
+
+def demo_token(username: str) -> str:
+    return f"demo-{username}"
+
+
+def load(*, session: Session, with_cases: bool = True) -> bool:
+    """Load the demo city into an empty database. Returns False (and changes nothing) if users exist."""
+    if session.exec(select(User.id).limit(1)).first() is not None:
+        return False
+    by_code: dict[str, Unit] = {}
+    for code, name, kind, parent, population in UNITS:
+        unit = Unit(code=code, name=name, kind=kind, population=population,
+                    parent_id=by_code[parent].id if parent else None)
+        session.add(unit)
+        session.flush()
+        by_code[code] = unit
+    users: dict[str, User] = {}
+    for username, display, role, tier, unit_code in USERS:
+        user = User(username=username, display_name=display, role=role, leader_tier=tier,
+                    unit_id=by_code[unit_code].id, token_hash=hash_token(demo_token(username)))
+        session.add(user)
+        users[username] = user
+    session.flush()
+    if with_cases:
+        for number, amount, fraud_type, victim, phone, area, hours_ago in CASES:
+            cases.register(session=session, actor=users["office"], case_in=cases.CaseIn(
+                case_number=number, amount_cny=amount, fraud_type=fraud_type, victim_name=victim,
+                victim_phone=phone, area=area, reported_at=utcnow() - timedelta(hours=hours_ago)))
+    return True

@@ -1,0 +1,105 @@
+"""The escalation process as Prefect runs it.
+
+The process state lives in our tables; these flows only advance it: each pass reads what is due
+(decisions awaiting their follow-up, leaders to remind, approvals past their deadline), does it
+through the domain services, and records it. Every step is idempotent, so the watch, a nudge and
+a manual sweep may all run at once.
+"""
+import time
+
+from prefect import flow, get_run_logger, tags, task
+
+from domain.cases.models import Case
+from domain.db import session_scope
+from domain.escalation import service as escalation
+from domain.escalation.models import Approval
+from domain.timeutil import utcnow
+
+
+def _case_number(approval_id: int) -> str:
+    with session_scope(reading=True) as session:
+        approval = session.get(Approval, approval_id)
+        case = session.get(Case, approval.case_id) if approval else None
+        return case.case_number if case else "?"
+
+
+@task(name="follow-up-decision", task_run_name="{case_number}: 包案/退回 (approval {approval_id})",
+      retries=2, retry_delay_seconds=1)
+def follow_up_decision(approval_id: int, case_number: str = "") -> str | None:
+    """Approved → the leader takes the case (包案), listed for supervision where policy says; returned →
+    back to the office with the leader's comment."""
+    with session_scope() as session:
+        return escalation.apply_decision(session=session, approval_id=approval_id)
+
+
+@task(name="remind-leader", task_run_name="{case_number}: 催办 (approval {approval_id})",
+      retries=2, retry_delay_seconds=1)
+def remind_leader(approval_id: int, case_number: str = "") -> bool:
+    with session_scope() as session:
+        return escalation.remind(session=session, approval_id=approval_id)
+
+
+@task(name="escalate-one-tier-up", task_run_name="{case_number}: 逐级上报 (approval {approval_id})",
+      retries=2, retry_delay_seconds=1)
+def escalate_one_tier_up(approval_id: int, case_number: str = "") -> int | None:
+    with session_scope() as session:
+        upper = escalation.escalate(session=session, approval_id=approval_id)
+        return upper.id if upper else None
+
+
+def advance_due_steps(*, via_prefect: bool = True) -> dict[str, int]:
+    """One pass: do everything that is due now. Returns how many steps actually happened.
+    `via_prefect=False` runs the same steps as plain functions (the operator's last resort)."""
+    follow, remind, escalate = ((follow_up_decision, remind_leader, escalate_one_tier_up) if via_prefect else
+                                (follow_up_decision.fn, remind_leader.fn, escalate_one_tier_up.fn))
+    now = utcnow()
+    with session_scope(reading=True) as session:
+        follow_ups = escalation.due_follow_ups(session=session)
+        reminders = escalation.due_reminders(session=session, now=now)
+        overdue = escalation.due_escalations(session=session, now=now)
+    done = {"followed_up": 0, "reminded": 0, "escalated": 0}
+    for approval_id in follow_ups:
+        number = _case_number(approval_id)
+        with tags(f"case:{number}"):
+            done["followed_up"] += follow(approval_id, number) is not None
+    for approval_id in reminders:
+        number = _case_number(approval_id)
+        with tags(f"case:{number}"):
+            done["reminded"] += bool(remind(approval_id, number))
+    for approval_id in overdue:
+        number = _case_number(approval_id)
+        with tags(f"case:{number}"):
+            done["escalated"] += escalate(approval_id, number) is not None
+    return done
+
+
+@flow(name="escalation-sweep", flow_run_name="escalation-sweep {note}")
+def escalation_sweep(note: str = "manual") -> dict[str, int]:
+    """A single pass, for operators and tests; the watch runs the same pass in a loop."""
+    done = advance_due_steps()
+    get_run_logger().info("sweep done followed_up=%(followed_up)s reminded=%(reminded)s escalated=%(escalated)s",
+                          done)
+    return done
+
+
+@flow(name="escalation-watch", flow_run_name="escalation-watch {window_seconds}s")
+def escalation_watch(window_seconds: int = 330, poll_seconds: float = 1.0) -> dict[str, int]:
+    """Keep the escalation process moving for one window: a pass every `poll_seconds`, so a decision
+    or a passed deadline is followed up within seconds. Scheduled so windows overlap a little; two
+    watches at once are harmless (each step happens once)."""
+    logger = get_run_logger()
+    totals = {"followed_up": 0, "reminded": 0, "escalated": 0, "passes": 0}
+    ends = time.monotonic() + window_seconds
+    while time.monotonic() < ends:
+        try:
+            done = advance_due_steps()
+        except Exception:  # a database hiccup must not end the window; the next pass retries
+            logger.exception("pass failed; retrying in %.1fs", poll_seconds)
+            done = {}
+        for key, value in done.items():
+            totals[key] += value
+        if any(done.values()):
+            logger.info("pass followed_up=%(followed_up)s reminded=%(reminded)s escalated=%(escalated)s", done)
+        totals["passes"] += 1
+        time.sleep(poll_seconds)
+    return totals
