@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # Seconds between two passes of the escalation watch when nothing nudges it.
     watch_poll_seconds: float = 1.0
     # Seconds one watch flow run lasts before the next scheduled run takes over.
-    watch_window_seconds: int = 300
+    watch_window_seconds: int = 60
     # Whether the web/API process nudges the task worker after a human decision.
     nudge_enabled: bool = True
     nudge_timeout_seconds: float = 2.0

@@ -9,7 +9,7 @@ from domain.settings import get_settings
 from flows.escalation import escalation_sweep, escalation_watch, follow_up_decision
 
 # Windows overlap by this much, so a late start of the next watch never leaves a gap.
-WATCH_OVERLAP_SECONDS = 45
+WATCH_OVERLAP_SECONDS = 30
 
 
 def escalation_deployments() -> list:

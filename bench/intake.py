@@ -1,0 +1,259 @@
+"""Intake benchmark: register cases over HTTP and time until each approval is visible to its leader.
+
+    python -m bench.intake [--cases N] [--clients 1,10,100] [--database-url URL | --postgres] [--json]
+
+The web app runs as a separate uvicorn process; the load comes from asyncio workers in this one.
+Setup (migration, demo city without cases) is done once; the client counts then run in turn
+against the same server and database. Progress goes to stderr, results to stdout.
+"""
+import argparse
+import asyncio
+import itertools
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from domain import demo
+from domain.bootstrap import migrate
+from domain.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+AMOUNTS = ["280000.00", "600000.00", "2750000.00", "36000.00"]  # cid_head, deputy, chief, no leader
+OFFICE = {"Authorization": "Bearer demo-office"}
+VISIBLE_TIMEOUT_S = 10.0
+WARMUP = 20
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def machine() -> dict:
+    model = platform.processor()
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name")) or model
+    except (OSError, StopIteration):
+        pass
+    return {"cpus": os.cpu_count(), "cpu_model": model or "unknown", "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_database(url: str) -> str:
+    """Migrate, load the demo city without cases, and describe the database."""
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            demo.load(session=session, with_cases=False)
+            session.commit()
+        with engine.connect() as conn:
+            version = ".".join(map(str, conn.dialect.server_version_info or ()))
+    finally:
+        engine.dispose()
+    kind = "PostgreSQL" if engine.dialect.name == "postgresql" else engine.dialect.name.capitalize()
+    return f"{kind} {version}".strip()
+
+
+def start_server(url: str, home: Path) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    env = {**os.environ, "LIANBAN_DATABASE_URL": url, "LIANBAN_HOME": str(home), "LIANBAN_NUDGE_ENABLED": "false"}
+    log_path = home / "server.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+                                    "--port", str(port), "--log-level", "warning"],
+                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base, log_path
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    stop_server(process)
+    raise RuntimeError("server did not answer /healthz within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def intake(client: httpx.AsyncClient, number: str, amount: str, run: dict) -> None:
+    """One case: POST it, then (if escalated) poll the case's approvals as its leader until pending."""
+    body = {"case_number": number, "amount_cny": amount, "fraud_type": "冒充领导", "victim_name": "张三",
+            "victim_phone": "13800001234", "area": "jiangling.haoxue", "reported_at": "2026-06-09T10:15:00+08:00"}
+    start = time.perf_counter()
+    response = await client.post("/api/v1/cases", json=body, headers=OFFICE)
+    posted = time.perf_counter()
+    if not response.is_success:
+        run["errors"].append(f"POST /api/v1/cases {response.status_code}: {response.text[:200]}")
+        return
+    run["post_ms"].append((posted - start) * 1000)
+    case, approval = response.json(), response.json().get("approval")
+    if approval is None:
+        run["visible_ms"].append((posted - start) * 1000)
+        return
+    run["escalated"] += 1
+    leader = {"Authorization": f"Bearer demo-{approval['leader_tier']}"}
+    while True:
+        got = await client.get(f"/api/v1/cases/{case['id']}/approvals", headers=leader)
+        if not got.is_success:
+            run["errors"].append(f"GET /api/v1/cases/{case['id']}/approvals {got.status_code}: {got.text[:200]}")
+            return
+        if any(a["id"] == approval["id"] and a["status"] == "pending" for a in got.json()):
+            run["visible_ms"].append((time.perf_counter() - start) * 1000)
+            return
+        run["retries"] += 1
+        if time.perf_counter() - posted > VISIBLE_TIMEOUT_S:
+            run["errors"].append(f"approval {approval['id']} of case {case['id']} not visible after "
+                                 f"{VISIBLE_TIMEOUT_S:.0f} s")
+            return
+        await asyncio.sleep(0.01)
+
+
+async def run_load(base: str, prefix: str, cases: int, clients: int) -> dict:
+    run = {"clients": clients, "cases": cases, "escalated": 0, "retries": 0, "errors": [],
+           "post_ms": [], "visible_ms": []}
+    numbers = iter(range(cases))  # shared by the workers: each takes the next case
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for i in numbers:
+            try:
+                await intake(client, f"{prefix}-{i:06d}", AMOUNTS[i % len(AMOUNTS)], run)
+            except httpx.HTTPError as exc:
+                run["errors"].append(f"{type(exc).__name__}: {exc}")
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        run["wall_s"] = time.perf_counter() - start
+    return run
+
+
+def summarize(run: dict) -> dict:
+    done, post, visible = len(run["visible_ms"]), run["post_ms"], run["visible_ms"]
+    return {"clients": run["clients"], "cases": run["cases"], "completed": done, "escalated": run["escalated"],
+            "wall_s": round(run["wall_s"], 3), "intakes_per_s": round(done / run["wall_s"], 1),
+            "visible_p50_ms": percentile(visible, 50), "visible_p99_ms": percentile(visible, 99),
+            "visible_max_ms": max(visible, default=None), "post_p50_ms": percentile(post, 50),
+            "post_p99_ms": percentile(post, 99), "visibility_retries": run["retries"],
+            "non_2xx": len(run["errors"]), "errors": run["errors"][:20]}
+
+
+def print_table(header: dict, results: list[dict]) -> None:
+    m = header["machine"]
+    print(f"machine : {m['cpus']} CPU, {m['cpu_model']}, Python {m['python']} ({m['platform']})")
+    print(f"database: {header['database']}   cases per run: {header['cases']}   warmup: {WARMUP} intakes")
+    print("latency : register→visible = POST start until the leader sees the pending approval (ms)\n")
+    columns = ["clients", "cases", "wall s", "intakes/s", "vis p50", "vis p99", "vis max", "POST p50", "POST p99",
+               "non-2xx"]
+    print("  ".join(f"{c:>9}" for c in columns))
+    for r in results:
+        cells = [r["clients"], r["completed"], f"{r['wall_s']:.2f}", f"{r['intakes_per_s']:.1f}"]
+        cells += [f"{v:.1f}" if v is not None else "-" for v in
+                  (r["visible_p50_ms"], r["visible_p99_ms"], r["visible_max_ms"], r["post_p50_ms"], r["post_p99_ms"])]
+        print("  ".join(f"{c:>9}" for c in cells + [r["non_2xx"]]))
+    for r in results:
+        for error in r["errors"]:
+            print(f"  [{r['clients']} clients] {error}")
+
+
+def client_counts(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=2000, help="cases registered per client count")
+    parser.add_argument("--clients", type=client_counts, default=[1, 10, 100], help="e.g. 1,10,100")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="an existing database (default: a fresh SQLite file)")
+    where.add_argument("--postgres", action="store_true", help="a fresh database on the local PostgreSQL")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="lianban-bench-"))
+    pg_name, server = None, None
+    try:
+        url = args.database_url or f"sqlite:///{home / 'bench.db'}"
+        if args.postgres:
+            import psycopg
+
+            pg_name = f"lianban_bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{pg_name}"')
+            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
+        log(f"database {make_url(url).render_as_string(hide_password=True)}: migrating, loading the demo city")
+        header = {"benchmark": "intake", "machine": machine(), "database": prepare_database(url),
+                  "cases": args.cases}
+        server, base, server_log = start_server(url, home)
+        tag = uuid.uuid4().hex[:6]  # case numbers stay unique in a reused database
+        asyncio.run(run_load(base, f"BENCH-{tag}-warm", WARMUP, 1))
+        results = []
+        for clients in args.clients:
+            log(f"{args.cases} cases with {clients} clients …")
+            results.append(summarize(asyncio.run(run_load(base, f"BENCH-{tag}-c{clients}", args.cases, clients))))
+            log(f"  {results[-1]['intakes_per_s']} intakes/s, {results[-1]['non_2xx']} errors")
+        tracebacks = server_log.read_text(errors="replace").count("Traceback")
+        if tracebacks:
+            log(f"server log has {tracebacks} tracebacks; last lines:\n{server_log.read_text()[-2000:]}")
+        if args.json:
+            print(json.dumps({**header, "server_tracebacks": tracebacks, "runs": results}, ensure_ascii=False,
+                             indent=2))
+        else:
+            print_table(header, results)
+        return 1 if any(r["non_2xx"] for r in results) else 0
+    finally:
+        if server is not None:
+            stop_server(server)
+        if pg_name is not None:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
