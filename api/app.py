@@ -1,11 +1,13 @@
 """The FastAPI application: JSON API under /api/v1 and the web front, one process."""
 import logging
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from api.routers import admin, approvals, cases
 from domain.errors import DomainError
+from flows.nudge import warm_up
 
 log = logging.getLogger("lianban.api")
 
@@ -16,8 +18,14 @@ def _error_body(exc: DomainError, request: Request) -> dict:
     return {"detail": [{"loc": loc, "msg": exc.message(language), "type": exc.code}]}
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    warm_up()
+    yield
+
+
 def create_app(engine=None) -> FastAPI:
-    app = FastAPI(title="lianban 联办", version="0.1.0",
+    app = FastAPI(title="lianban 联办", version="0.1.0", lifespan=_lifespan,
                   description="反诈联席会议办公室 案件流转 — case workflow of the anti-fraud joint office")
     app.state.engine = engine
 

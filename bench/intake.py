@@ -8,7 +8,6 @@ against the same server and database. Progress goes to stderr, results to stdout
 """
 import argparse
 import asyncio
-import itertools
 import json
 import math
 import os
@@ -81,8 +80,8 @@ def prepare_database(url: str) -> str:
             version = ".".join(map(str, conn.dialect.server_version_info or ()))
     finally:
         engine.dispose()
-    kind = "PostgreSQL" if engine.dialect.name == "postgresql" else engine.dialect.name.capitalize()
-    return f"{kind} {version}".strip()
+    kind = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(engine.dialect.name, engine.dialect.name)
+    return f"{kind} {version}"
 
 
 def start_server(url: str, home: Path) -> tuple[subprocess.Popen, str, Path]:
@@ -162,7 +161,7 @@ async def run_load(base: str, prefix: str, cases: int, clients: int) -> dict:
             try:
                 await intake(client, f"{prefix}-{i:06d}", AMOUNTS[i % len(AMOUNTS)], run)
             except httpx.HTTPError as exc:
-                run["errors"].append(f"{type(exc).__name__}: {exc}")
+                run["errors"].append(f"{type(exc).__name__} {exc}".strip())
 
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
         start = time.perf_counter()
@@ -178,7 +177,7 @@ def summarize(run: dict) -> dict:
             "visible_p50_ms": percentile(visible, 50), "visible_p99_ms": percentile(visible, 99),
             "visible_max_ms": max(visible, default=None), "post_p50_ms": percentile(post, 50),
             "post_p99_ms": percentile(post, 99), "visibility_retries": run["retries"],
-            "non_2xx": len(run["errors"]), "errors": run["errors"][:20]}
+            "non_2xx": len(run["errors"]), "errors": dict(Counter(run["errors"]).most_common(20))}
 
 
 def print_table(header: dict, results: list[dict]) -> None:
@@ -195,8 +194,8 @@ def print_table(header: dict, results: list[dict]) -> None:
                   (r["visible_p50_ms"], r["visible_p99_ms"], r["visible_max_ms"], r["post_p50_ms"], r["post_p99_ms"])]
         print("  ".join(f"{c:>9}" for c in cells + [r["non_2xx"]]))
     for r in results:
-        for error in r["errors"]:
-            print(f"  [{r['clients']} clients] {error}")
+        for error, count in r["errors"].items():
+            print(f"  [{r['clients']} clients] {count} × {error}")
 
 
 def client_counts(text: str) -> list[int]:

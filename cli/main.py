@@ -63,10 +63,15 @@ def up(demo: bool = typer.Option(True, help="load the demo city into an empty da
     run_embedded(load_demo=demo)
 
 
+def _quiet_http_logs() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 @app.command()
 def worker() -> None:
     """Serve the flows (the Prefect runner)."""
-    logging.basicConfig(level=logging.INFO)
+    _quiet_http_logs()
     from flows.serve import run_runner
 
     run_runner()
@@ -75,7 +80,7 @@ def worker() -> None:
 @app.command("task-worker")
 def task_worker() -> None:
     """Serve the background tasks that the web app's nudges start."""
-    logging.basicConfig(level=logging.INFO)
+    _quiet_http_logs()
     from flows.serve import run_task_worker
 
     run_task_worker()

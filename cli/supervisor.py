@@ -31,6 +31,20 @@ def prefect_environment(settings=None) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k not in env}, **env}
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if `lianban up` itself is killed, so nothing is left behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def wait_for_prefect(api_url: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,7 +67,8 @@ class Child:
 
     def start(self) -> None:
         log.info("starting %s: %s", self.name, " ".join(self.argv))
-        self.process = subprocess.Popen(self.argv, env=self.env, start_new_session=True)
+        self.process = subprocess.Popen(self.argv, env=self.env, start_new_session=True,
+                                        preexec_fn=_die_with_parent)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -79,6 +94,9 @@ def run_embedded(*, load_demo: bool = True) -> None:
             if demo.load(session=session):
                 log.info("demo city loaded; API tokens are demo-<username>, e.g. demo-office, demo-chief")
 
+    # uvicorn re-raises SIGTERM after its own shutdown; turn it into SystemExit so the
+    # `finally` below stops the children.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     env = prefect_environment(settings)
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_API_URL")})
     lianban = [sys.executable, "-m", "cli.main"]

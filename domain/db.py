@@ -10,6 +10,8 @@ from domain.settings import get_settings
 
 
 def make_engine(url: str) -> Engine:
+    import domain.models  # noqa: F401  (every table mapped before the first query, in any process)
+
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

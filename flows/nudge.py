@@ -12,23 +12,43 @@ from domain.settings import get_settings
 log = logging.getLogger("lianban.nudge")
 
 
-def _submit(approval_id: int) -> None:
+def _submit(approval_id: int, case_number: str) -> None:
     from flows.escalation import follow_up_decision
 
     try:
-        follow_up_decision.delay(approval_id, "")
+        follow_up_decision.delay(approval_id, case_number)
     except Exception as exc:  # lost nudge: the watch catches up
         log.warning("nudge_failed approval_id=%s error=%s", approval_id, type(exc).__name__)
 
 
-def nudge_follow_up(approval_id: int) -> None:
+def nudge_follow_up(approval_id: int, case_number: str) -> None:
     """Hand the follow-up to the task worker, waiting at most the configured timeout."""
     settings = get_settings()
     # Without a server URL Prefect would start a throwaway server inside this process: skip instead.
     if not settings.nudge_enabled or not os.environ.get("PREFECT_API_URL"):
         return
-    worker = threading.Thread(target=_submit, args=(approval_id,), daemon=True, name=f"nudge-{approval_id}")
+    worker = threading.Thread(target=_submit, args=(approval_id, case_number), daemon=True, name=f"nudge-{approval_id}")
     worker.start()
     worker.join(settings.nudge_timeout_seconds)
     if worker.is_alive():
         log.warning("nudge_timeout approval_id=%s", approval_id)
+
+
+def warm_up() -> None:
+    """Load Prefect's client machinery once at start-up, off the request path: the first
+    `.delay()` of a cold process otherwise takes seconds."""
+    if not get_settings().nudge_enabled or not os.environ.get("PREFECT_API_URL"):
+        return
+
+    def _load() -> None:
+        try:
+            from prefect.client.orchestration import get_client
+
+            import flows.escalation  # noqa: F401
+
+            with get_client(sync_client=True) as client:
+                client.hello()
+        except Exception as exc:
+            log.warning("nudge_warm_up_failed error=%s", type(exc).__name__)
+
+    threading.Thread(target=_load, daemon=True, name="nudge-warm-up").start()

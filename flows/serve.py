@@ -16,7 +16,9 @@ def escalation_deployments() -> list:
     settings = get_settings()
     interval = settings.watch_window_seconds
     watch = escalation_watch.to_deployment(
-        name="escalation-watch", interval=timedelta(seconds=interval), concurrency_limit=None,
+        name="escalation-watch", interval=timedelta(seconds=interval),
+        # Overlapping windows need two at once; more would be late runs piling up after an outage.
+        concurrency_limit=2,
         parameters={"window_seconds": interval + WATCH_OVERLAP_SECONDS, "poll_seconds": settings.watch_poll_seconds},
         tags=["lianban", "escalation"], description="领导包案审批：跟进决定、催办、超时逐级上报")
     sweep = escalation_sweep.to_deployment(name="escalation-sweep", tags=["lianban", "escalation"],
@@ -25,7 +27,7 @@ def escalation_deployments() -> list:
 
 
 def run_runner() -> None:
-    serve(*escalation_deployments(), print_starting_message=False)
+    serve(*escalation_deployments(), print_starting_message=False, limit=4)
 
 
 def run_task_worker() -> None:

@@ -34,5 +34,5 @@ def decide(approval_id: int, body: Decision, background: BackgroundTasks,
     approval = escalation.decide(session=session, actor=user, approval_id=approval_id,
                                  decision=body.decision, comment=body.comment)
     session.commit()
-    background.add_task(nudge_follow_up, approval.id)
+    background.add_task(nudge_follow_up, approval.id, session.get(Case, approval.case_id).case_number)
     return ApprovalOut.of(approval)

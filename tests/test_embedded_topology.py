@@ -1,0 +1,110 @@
+"""The embedded topology as `lianban up` runs it — Prefect server, runner, task worker and web app
+as separate processes — including an outage: with Prefect stopped, people still register and
+decide, and the follow-ups catch up when it returns."""
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, auth, case_body, free_port, start_prefect_server, stop_process, write_policy
+
+pytestmark = pytest.mark.prefect
+
+
+def wait_until(predicate, timeout: float, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return None
+
+
+@pytest.fixture
+def topology(tmp_path):
+    prefect_port, web_port = free_port(), free_port()
+    policy = write_policy(tmp_path / "policy", escalation={"approval": {"remind_after": "2s", "decide_within": "4s"}})
+    env = {**os.environ,
+           "LIANBAN_HOME": str(tmp_path / "var"), "LIANBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'lianban.db'}",
+           "LIANBAN_POLICY_DIR": str(policy), "LIANBAN_WATCH_WINDOW_SECONDS": "20", "LIANBAN_NUDGE_ENABLED": "true",
+           "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port}/api",
+           "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_LOGGING_TO_API_ENABLED": "true"}
+    subprocess.run([sys.executable, "-m", "cli.main", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "cli.main", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    os.environ_backup = None
+    server = start_prefect_server(prefect_port, tmp_path / "prefect")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def spawn(name, argv):
+        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=open(logs / f"{name}.log", "wb"),
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    children = [spawn("runner", [sys.executable, "-m", "cli.main", "worker"]),
+                spawn("task-worker", [sys.executable, "-m", "cli.main", "task-worker"]),
+                spawn("web", [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+                              "--port", str(web_port), "--log-level", "warning"])]
+    web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
+    assert wait_until(lambda: _healthy(web), 60), "web app did not start"
+    state = {"server": server}
+
+    def restart_prefect():
+        state["server"] = start_prefect_server(prefect_port, tmp_path / "prefect")
+
+    yield {"web": web, "stop_prefect": lambda: stop_process(state["server"]), "start_prefect": restart_prefect,
+           "logs": logs}
+    web.close()
+    for child in children:
+        stop_process(child)
+    stop_process(state["server"])
+
+
+def _healthy(web) -> bool:
+    try:
+        return web.get("/healthz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _state(web, case_id) -> str:
+    return web.get(f"/api/v1/cases/{case_id}", headers=auth("office")).json()["escalation_state"]
+
+
+def _tiers(web, case_id) -> list[str]:
+    return [a["leader_tier"] for a in web.get(f"/api/v1/cases/{case_id}/approvals", headers=auth("office")).json()]
+
+
+def test_processes_follow_up_and_survive_a_prefect_outage(topology):
+    web = topology["web"]
+    # 1. A decision is followed up by the flows (nudge, or the watch's next pass).
+    case = web.post("/api/v1/cases", json=case_body(number="E-1", amount="2750000"), headers=auth("office")).json()
+    web.post(f"/api/v1/approvals/{case['approval']['id']}/decision", json={"decision": "approve"}, headers=auth("chief"))
+    decided = time.monotonic()
+    assert wait_until(lambda: _state(web, case["id"]) == "taken", 90), "approved case was never taken"
+    print(f"\ndecision → 包案 recorded after {time.monotonic() - decided:.2f} s")
+
+    # 2. Nobody answers: the approval moves up a tier on its own.
+    late = web.post("/api/v1/cases", json=case_body(number="E-2", amount="280000"), headers=auth("office")).json()
+    assert wait_until(lambda: "deputy" in _tiers(web, late["id"]), 90), "unanswered approval was not escalated"
+
+    # 3. Prefect goes down: people still register and decide, at once.
+    topology["stop_prefect"]()
+    started = time.monotonic()
+    during = web.post("/api/v1/cases", json=case_body(number="E-3", amount="600000"), headers=auth("office"))
+    assert during.status_code == 201
+    decision = web.post(f"/api/v1/approvals/{during.json()['approval']['id']}/decision",
+                        json={"decision": "approve"}, headers=auth("deputy"))
+    assert decision.status_code == 200
+    print(f"register + decide with Prefect down took {time.monotonic() - started:.2f} s")
+
+    # 4. Prefect returns: the follow-up catches up.
+    topology["start_prefect"]()
+    returned = time.monotonic()
+    assert wait_until(lambda: _state(web, during.json()["id"]) == "taken", 150), "follow-up never caught up"
+    print(f"caught up {time.monotonic() - returned:.2f} s after Prefect returned")
+    report = web.get("/api/v1/audit/verify", headers=auth("auditor")).json()
+    assert report["ok"], report
