@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import admin, approvals, cases
+from api.routers import admin, approvals, cases, orders, processes
 from domain.errors import DomainError
 from flows.nudge import warm_up
 
@@ -32,6 +32,10 @@ def create_app(engine=None) -> FastAPI:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         log.info("domain_error code=%s status=%s path=%s", exc.code, exc.status, request.url.path)
+        if not request.url.path.startswith("/api/"):  # a web page: people get a page, not JSON
+            from web.errors import domain_error_page
+
+            return domain_error_page(request, exc)
         return JSONResponse(status_code=exc.status, content=_error_body(exc, request))
 
     @app.get("/healthz", tags=["ops"])
@@ -41,7 +45,10 @@ def create_app(engine=None) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(approvals.router)
     app.include_router(admin.router)
+    app.include_router(orders.router)
+    app.include_router(processes.router)
 
-    from web.routes import router as web_router  # the HTMX front shares the process
+    from web.routes import install as install_web, router as web_router  # the HTMX front shares the process
     app.include_router(web_router)
+    install_web(app)  # static assets, htmx from node_modules, CSRF + security headers, web error pages
     return app

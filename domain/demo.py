@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from domain.accounts.service import demo_password_hash
 from domain.cases import service as cases
 from domain.timeutil import utcnow
 from domain.units.models import Unit
@@ -31,10 +32,14 @@ UNITS: list[tuple[str, str, str, str | None, int | None]] = [
     ("bank.icbc", "中国工商银行", "bank", "city", None),
     ("bank.icbc.jz", "工商银行荆州分行", "bank_branch", "bank.icbc", None),
     ("bank.icbc.jz.jiangling", "工商银行江陵支行", "bank_branch", "bank.icbc.jz", None),
+    ("bank.icbc.jz.jiangling.haoxue", "工商银行江陵郝穴营业部", "bank_outlet", "bank.icbc.jz.jiangling", None),
     ("bank.ccb", "中国建设银行", "bank", "city", None),
     ("bank.ccb.jz", "建设银行荆州分行", "bank_branch", "bank.ccb", None),
     ("carrier.cmcc", "中国移动", "carrier", "city", None),
     ("carrier.cmcc.jz", "中国移动荆州分公司", "carrier_outlet", "carrier.cmcc", None),
+    ("carrier.cmcc.jz.shashi", "中国移动沙市中山营业厅", "carrier_outlet", "carrier.cmcc.jz", None),
+    ("carrier.ctcc", "中国电信", "carrier", "city", None),
+    ("carrier.ctcc.jz", "中国电信荆州分公司", "carrier_outlet", "carrier.ctcc", None),
     ("regulator.samr", "荆州市市场监督管理局", "regulator", "city", None),
 ]
 
@@ -46,8 +51,10 @@ USERS: list[tuple[str, str, str, str | None, str]] = [
     ("cid_head", "刑侦支队长 陈刚", "leader", "cid_head", "psb.cid"),
     ("liaison_icbc", "工行联络员 刘芳", "liaison", None, "bank.icbc.jz"),
     ("liaison_ccb", "建行联络员 赵磊", "liaison", None, "bank.ccb.jz"),
+    ("liaison_icbc_jiangling", "工行江陵支行联络员 钱进", "liaison", None, "bank.icbc.jz.jiangling"),
     ("liaison_cmcc", "移动联络员 孙丽", "liaison", None, "carrier.cmcc.jz"),
     ("police_station", "中山派出所 周强", "police", None, "psb.shashi.station"),
+    ("police_cid", "刑侦支队 内鬼线索专班 郑伟", "police", None, "psb.cid"),
     ("auditor", "督导 吴静", "auditor", None, "office"),
     ("admin", "系统管理员", "admin", None, "office"),
 ]
@@ -79,7 +86,8 @@ def load(*, session: Session, with_cases: bool = True) -> bool:
     users: dict[str, User] = {}
     for username, display, role, tier, unit_code in USERS:
         user = User(username=username, display_name=display, role=role, leader_tier=tier,
-                    unit_id=by_code[unit_code].id, token_hash=hash_token(demo_token(username)))
+                    unit_id=by_code[unit_code].id, token_hash=hash_token(demo_token(username)),
+                    password_hash=demo_password_hash(demo_token(username)))  # web password: demo-<username>
         session.add(user)
         users[username] = user
     session.flush()

@@ -1,8 +1,11 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
+from domain.accounts.models import LoginAttempt, WebSession
 from domain.audit.models import AuditEvent, AuditHead
 from domain.cases.models import Case
 from domain.escalation.models import Approval
+from domain.orders.models import Evidence, Notice, Order
+from domain.processes.models import FraudAccount, Process
 from domain.units.models import Unit
 from domain.users.models import User
 
-__all__ = ["AuditEvent", "AuditHead", "Approval", "Case", "Unit", "User"]
+__all__ = ["LoginAttempt", "WebSession", "AuditEvent", "AuditHead", "Approval", "Case", "Evidence", "FraudAccount", "Notice", "Order", "Process", "Unit", "User"]

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     prefect_port: int = 4200
+    # PDF documents: the Jinja2 templates (a city may point this at its own folder) and the public
+    # address printed in each document's verification QR code (…/verify/<code>).
+    document_templates: Path = PROJECT_ROOT / "web" / "documents"
+    public_base_url: str = "http://127.0.0.1:8000"
 
     @property
     def resolved_database_url(self) -> str:

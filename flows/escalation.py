@@ -5,8 +5,6 @@ The process state lives in our tables; these flows only advance it: each pass re
 through the domain services, and records it. Every step is idempotent, so the watch, a nudge and
 a manual sweep may all run at once.
 """
-import time
-
 from prefect import flow, get_run_logger, tags, task
 
 from domain.cases.models import Case
@@ -80,26 +78,3 @@ def escalation_sweep(note: str = "manual") -> dict[str, int]:
     get_run_logger().info("sweep done followed_up=%(followed_up)s reminded=%(reminded)s escalated=%(escalated)s",
                           done)
     return done
-
-
-@flow(name="escalation-watch", flow_run_name="escalation-watch {window_seconds}s")
-def escalation_watch(window_seconds: int = 330, poll_seconds: float = 1.0) -> dict[str, int]:
-    """Keep the escalation process moving for one window: a pass every `poll_seconds`, so a decision
-    or a passed deadline is followed up within seconds. Scheduled so windows overlap a little; two
-    watches at once are harmless (each step happens once)."""
-    logger = get_run_logger()
-    totals = {"followed_up": 0, "reminded": 0, "escalated": 0, "passes": 0}
-    ends = time.monotonic() + window_seconds
-    while time.monotonic() < ends:
-        try:
-            done = advance_due_steps()
-        except Exception:  # a database hiccup must not end the window; the next pass retries
-            logger.exception("pass failed; retrying in %.1fs", poll_seconds)
-            done = {}
-        for key, value in done.items():
-            totals[key] += value
-        if any(done.values()):
-            logger.info("pass followed_up=%(followed_up)s reminded=%(reminded)s escalated=%(escalated)s", done)
-        totals["passes"] += 1
-        time.sleep(poll_seconds)
-    return totals

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from policies.schema import POLICY_FILES, EscalationPolicy, IntakePolicy, Strict
+from policies.schema import POLICY_FILES, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
 
 
 class PolicyError(Exception):
@@ -28,6 +28,10 @@ class PolicySet:
     folder: str
     escalation: EscalationPolicy
     intake: IntakePolicy
+    documents: DocumentsPolicy
+    orders: OrdersPolicy
+    calendar: CalendarPolicy
+    processes: ProcessesPolicy
     file_hashes: dict[str, str]  # file stem -> sha256 of its bytes
 
     @property

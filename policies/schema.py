@@ -130,8 +130,166 @@ class IntakePolicy(Strict):
     basis: str
 
 
+_DEADLINE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|wd)\s*$")
+
+
+class Deadline(BaseModel):
+    """Elapsed time ("30m", "4h", "2d") or working days ("3wd")."""
+
+    model_config = ConfigDict(frozen=True)
+    elapsed: timedelta | None = None
+    working_days: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.working_days}wd" if self.working_days is not None else str(self.elapsed)
+
+
+def _parse_deadline(value: object) -> Deadline:
+    if isinstance(value, Deadline):
+        return value
+    if not isinstance(value, str) or not (match := _DEADLINE.match(value)):
+        raise ValueError(f'deadline must look like "30m", "4h", "2d" or "3wd" (working days), got {value!r}')
+    amount, unit = int(match.group(1)), match.group(2)
+    if amount <= 0:
+        raise ValueError("deadline must be positive")
+    if unit == "wd":
+        return Deadline(working_days=amount)
+    return Deadline(elapsed=timedelta(seconds=amount * _UNIT_SECONDS[unit]))
+
+
+DeadlineSpec = Annotated[Deadline, BeforeValidator(_parse_deadline)]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class OrderKind(Strict):
+    label_zh: str = Field(min_length=1)
+    acknowledge_within: DeadlineSpec
+    complete_within: DeadlineSpec
+    remind_every: Duration
+    basis: str = Field(min_length=1)
+
+
+class EvidenceRules(Strict):
+    max_bytes: int = Field(gt=0, le=200 * 1024 * 1024)
+    allowed_types: list[str] = Field(min_length=1)
+
+
+class OrdersPolicy(Strict):
+    version_note: str
+    working_day_ends: str
+    escalate_after_reminders: int = Field(ge=1, le=100)
+    basis: str
+    kinds: dict[str, OrderKind] = Field(min_length=1)
+    evidence: EvidenceRules
+
+    @field_validator("working_day_ends")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f'working_day_ends must be a time like "18:00", got {value!r}')
+        return value
+
+
+def _iso_day(value: object) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ValueError(f'not a date like "2027-01-01": {value!r}') from None
+
+
+IsoDay = Annotated[str, BeforeValidator(_iso_day)]
+
+
+class CalendarPolicy(Strict):
+    version_note: str
+    source: Literal["chinese_calendar", "table_only"]
+    extra_holidays: list[IsoDay]
+    extra_workdays: list[IsoDay]
+    uncovered_years: Literal["weekdays"]
+    basis: str
+
+    @model_validator(mode="after")
+    def _no_day_both(self):
+        both = set(self.extra_holidays) & set(self.extra_workdays)
+        if both:
+            raise ValueError(f"a day cannot be both a holiday and a workday: {sorted(both)}")
+        return self
+
+
+class ReverseAuditRules(Strict):
+    trigger_accounts_per_quarter: int = Field(ge=1)
+    basis: str
+
+
+class StopPaymentRules(Strict):
+    hold_hours: int = Field(ge=1, le=24 * 30)
+    max_per_account: int = Field(ge=1)
+    basis: str
+
+
+class FreezeRules(Strict):
+    months: int = Field(ge=1, le=60)
+    basis: str
+
+
+class ReferralRules(Strict):
+    police_unit_code: str
+    outcomes: list[str] = Field(min_length=1)
+    basis: str
+
+
+class DisciplinaryRules(Strict):
+    years_by_ground: dict[str, int] = Field(min_length=1)
+    cap_years: int = Field(ge=1)
+    measures: list[Literal["suspend_non_counter", "receive_only", "limit_card_opening", "limit_calls"]] = Field(min_length=1)
+    basis: str
+
+
+class DissuasionRules(Strict):
+    order_kind_by_risk: dict[Literal["high", "medium", "low"], str]
+    fallback_police_unit_code: str
+    outcomes: list[str] = Field(min_length=1)
+    basis: str
+
+
+class ProcessesPolicy(Strict):
+    version_note: str
+    reverse_audit: ReverseAuditRules
+    stop_payment: StopPaymentRules
+    freeze: FreezeRules
+    insider_referral: ReferralRules
+    disciplinary: DisciplinaryRules
+    dissuasion: DissuasionRules
+
+
+class DocumentsPolicy(Strict):
+    """Who issues the office's PDF documents (GB/T 9704 版头 and 版记) and with which code."""
+
+    version_note: str
+    issuing_body: str = Field(min_length=1, max_length=60)   # 发文机关署名 (full name)
+    issuing_code: str = Field(min_length=1, max_length=20)   # 发文机关代字: 荆反诈联办〔2026〕12号
+    header: str = Field(min_length=1, max_length=40)         # 发文机关标志, the red masthead
+    printed_by: str = Field(min_length=1, max_length=60)     # 印发机关 in the 版记
+    default_cc: list[str] = Field(default_factory=list)      # 抄送机关 when an issue names none
+    basis: str = Field(min_length=1)
+
+    @field_validator("issuing_code")
+    @classmethod
+    def _code_is_plain(cls, code: str) -> str:
+        if any(c.isspace() or c.isdigit() or c in "〔〕[]()（）号" for c in code):
+            raise ValueError(f"issuing_code {code!r} must be the bare code (e.g. 荆反诈联办): "
+                             "no digits, spaces, brackets or 号")
+        return code
+
+
 # One file per concern: file stem -> schema.
 POLICY_FILES: dict[str, type[Strict]] = {
     "escalation": EscalationPolicy,
     "intake": IntakePolicy,
+    "documents": DocumentsPolicy,
+    "orders": OrdersPolicy,
+    "calendar": CalendarPolicy,
+    "processes": ProcessesPolicy,
 }

@@ -207,3 +207,29 @@ def prefect_server():
     process = start_prefect_server(port, home)
     yield os.environ["PREFECT_API_URL"]
     stop_process(process)
+
+
+def unit_id(engine, code: str) -> int:
+    from domain.units.models import Unit
+
+    with Session(engine) as s:
+        return s.exec(select(Unit.id).where(Unit.code == code)).one()
+
+
+@pytest.fixture
+def short_order_deadlines(tmp_path):
+    """Orders due in seconds: stop-payments acknowledge within 1 s, reminded every 1 s, escalated
+    after 2 reminders."""
+    from domain.policy import use_policy_folder
+
+    folder = write_policy(tmp_path / "policy-orders")
+    path = folder / "orders.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["escalate_after_reminders"] = 2
+    data["kinds"]["stop_payment"].update(acknowledge_within="1s", complete_within="3s", remind_every="1s")
+    data["kinds"]["supervision"].update(acknowledge_within="1s", complete_within="2s", remind_every="1s")
+    data["evidence"]["max_bytes"] = 2048
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    use_policy_folder(folder)
+    yield folder
+    use_policy_folder(None)

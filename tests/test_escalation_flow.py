@@ -123,7 +123,7 @@ def test_a_nudge_racing_a_sweep_follows_up_once(client, session):
 
 
 def test_the_watch_follows_up_a_decision_while_it_runs(client, session):
-    from flows.escalation import escalation_watch
+    from flows.watch import watch as escalation_watch
 
     outcome = {}
     watch = threading.Thread(target=lambda: outcome.update(escalation_watch(window_seconds=8, poll_seconds=0.5)))

@@ -1,14 +1,31 @@
-"""The web front's routes (the HTMX pages grow in the web-front issue); for now a landing page."""
-from pathlib import Path
+"""The web front: the HTMX pages people use, one module per journey, and what the app needs to
+serve them (static files, htmx from node_modules, the security middleware, error pages)."""
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from domain.settings import PROJECT_ROOT
+from web import admin, auth, language, leader, office
+from web.errors import install_error_pages
+from web.security import WebSecurityMiddleware
+from web.templating import templates  # noqa: F401 — the one Jinja2 environment of the web pages
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC = PROJECT_ROOT / "web" / "static"
+# htmx and its SSE extension come from the npm registry (scripts/setup.sh runs `npm ci`), never a CDN.
+VENDOR = {
+    "/static/vendor/htmx": PROJECT_ROOT / "node_modules" / "htmx.org" / "dist",
+    "/static/vendor/htmx-ext-sse": PROJECT_ROOT / "node_modules" / "htmx-ext-sse" / "dist",
+}
+
 router = APIRouter(include_in_schema=False)
+for module in (auth, language, office, leader, admin):
+    router.include_router(module.router)
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html", {})
+def install(app: FastAPI) -> None:
+    """Mount the assets, add the middleware and the web error pages (call once, in create_app)."""
+    for path, folder in VENDOR.items():
+        # check_dir=False: the app still starts before `npm ci` ran; pages then lack htmx only.
+        app.mount(path, StaticFiles(directory=folder, check_dir=False), name=path.rsplit("/", 1)[-1])
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(WebSecurityMiddleware)
+    install_error_pages(app)

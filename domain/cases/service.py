@@ -143,13 +143,22 @@ def get(*, session: Session, actor: User, case_id: int) -> Case:
 
 
 def list_cases(*, session: Session, actor: User, offset: int = 0, limit: int = 50,
-               escalation_state: str | None = None) -> tuple[list[Case], int]:
+               escalation_state: str | None = None, stage: str | None = None,
+               search: str | None = None) -> tuple[list[Case], int]:
+    """A page of the cases the actor may see, newest first; `search` matches part of the case
+    number or the fraud type (case-insensitive)."""
     condition = _visible(actor)
     query = select(Case)
     if condition is not None:
         query = query.where(condition)
     if escalation_state:
         query = query.where(Case.escalation_state == escalation_state)
+    if stage:
+        query = query.where(Case.stage == stage)
+    if search and search.strip():
+        text = search.strip()[:64]
+        query = query.where(or_(Case.case_number.icontains(text, autoescape=True),
+                                Case.fraud_type.icontains(text, autoescape=True)))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(Case.registered_at.desc(), Case.id.desc()).offset(offset).limit(limit)).all()
     return list(rows), total

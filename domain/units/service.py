@@ -37,3 +37,14 @@ def subtree_ids(*, session: Session, root_id: int) -> set[int]:
                 found.add(child)
                 frontier.append(child)
     return found
+
+
+def ancestor_ids(*, session: Session, unit_id: int) -> set[int]:
+    """The unit and every unit above it (its branch, its bank, …)."""
+    parents = dict(session.exec(select(Unit.id, Unit.parent_id)).all())
+    found: set[int] = set()
+    current: int | None = unit_id
+    while current is not None and current not in found:
+        found.add(current)
+        current = parents.get(current)
+    return found

@@ -21,3 +21,5 @@ class User(SQLModel, table=True):
     # SHA-256 of the API token: a leaked database does not leak usable tokens.
     token_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
     active: bool = True
+    # argon2id hash of the web sign-in password (domain/accounts); None: API token only.
+    password_hash: str | None = Field(default=None, max_length=255)

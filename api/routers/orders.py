@@ -1,0 +1,199 @@
+"""/api/v1/orders: issue orders, a unit's inbox, acknowledge, report back with evidence, review."""
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile, status
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from api.deps import current_user, get_session
+from domain.orders import evidence as evidence_service
+from domain.orders import service as orders
+from domain.orders.models import Notice, Order
+from domain.money import from_fen
+from domain.users.models import User
+
+router = APIRouter(prefix="/api/v1", tags=["orders 指令"])
+MAX_UPLOAD_READ = 210 * 1024 * 1024  # hard ceiling before the policy's own limit is checked
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="order kind from policies/orders.yaml, e.g. supervision")
+    addressee_unit_id: int
+    title: str
+    instructions: str = ""
+    case_id: int | None = None
+
+
+class OrderOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    instructions: str
+    addressee_unit_id: int
+    case_id: int | None
+    process_id: int | None
+    status: str
+    issued_at: datetime
+    acknowledge_by: datetime
+    complete_by: datetime
+    acknowledged_at: datetime | None
+    reported_at: datetime | None
+    report_text: str | None
+    reported_amount_cny: str | None
+    review_comment: str | None
+    cancelled_reason: str | None
+    overdue_acknowledge: bool
+    overdue_report: bool
+    reminders: int
+    escalated: bool
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderOut":
+        data = order.model_dump()
+        amount = order.reported_amount_fen
+        return cls(**data, reported_amount_cny=str(from_fen(amount)) if amount is not None else None)
+
+
+class OrderPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[OrderOut]
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    amount_cny: str | int | float | None = None
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=2000)
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    order_id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class NoticeOut(BaseModel):
+    id: int
+    order_id: int | None
+    kind: str
+    message: str
+    created_at: datetime
+
+
+@router.post("/orders", status_code=status.HTTP_201_CREATED, response_model=OrderOut)
+def issue_order(body: OrderCreate, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    order = orders.issue_by_office(session=session, actor=user, **body.model_dump())
+    session.commit()
+    return OrderOut.of(order)
+
+
+@router.get("/orders", response_model=OrderPage)
+def list_orders(status: str | None = Query(None, max_length=16), kind: str | None = Query(None, max_length=40),
+                case_id: int | None = None, overdue: bool | None = None, escalated: bool | None = None,
+                open_only: bool = False, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+                session: Session = Depends(get_session), user: User = Depends(current_user)):
+    """The caller's orders: all for the office; for a liaison only their unit's and its children's."""
+    rows, total = orders.list_orders(session=session, actor=user, status=status, kind=kind, case_id=case_id,
+                                     overdue=overdue, escalated=escalated, open_only=open_only,
+                                     offset=offset, limit=limit)
+    return OrderPage(total=total, offset=offset, limit=limit, items=[OrderOut.of(o) for o in rows])
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    return OrderOut.of(orders.get(session=session, actor=user, order_id=order_id))
+
+
+def _act(session: Session, order: Order) -> OrderOut:
+    session.commit()
+    return OrderOut.of(order)
+
+
+@router.post("/orders/{order_id}/acknowledge", response_model=OrderOut)
+def acknowledge(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    """签收, in one call; a second acknowledgement gets 409."""
+    return _act(session, orders.acknowledge(session=session, actor=user, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/start", response_model=OrderOut)
+def start(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    return _act(session, orders.start_work(session=session, actor=user, order_id=order_id))
+
+
+@router.post("/orders/{order_id}/report", response_model=OrderOut)
+def report(order_id: int, body: ReportIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    return _act(session, orders.report(session=session, actor=user, order_id=order_id, text=body.text,
+                                       amount_cny=body.amount_cny))
+
+
+@router.post("/orders/{order_id}/accept", response_model=OrderOut)
+def accept(order_id: int, body: ReviewIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    return _act(session, orders.accept(session=session, actor=user, order_id=order_id, comment=body.comment))
+
+
+@router.post("/orders/{order_id}/return", response_model=OrderOut)
+def return_for_rework(order_id: int, body: ReviewIn, session: Session = Depends(get_session),
+                      user: User = Depends(current_user)):
+    return _act(session, orders.return_for_rework(session=session, actor=user, order_id=order_id,
+                                                  comment=body.comment or ""))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut)
+def cancel(order_id: int, body: CancelIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    return _act(session, orders.cancel(session=session, actor=user, order_id=order_id, reason=body.reason))
+
+
+@router.post("/orders/{order_id}/evidence", status_code=status.HTTP_201_CREATED, response_model=EvidenceOut)
+async def upload_evidence(order_id: int, file: UploadFile = File(...), session: Session = Depends(get_session),
+                          user: User = Depends(current_user)):
+    data = await file.read(MAX_UPLOAD_READ + 1)
+    item = evidence_service.attach(session=session, actor=user, order_id=order_id, filename=file.filename or "",
+                                   content_type=file.content_type or "", data=data)
+    session.commit()
+    return EvidenceOut.model_validate(item, from_attributes=True)
+
+
+@router.get("/orders/{order_id}/evidence", response_model=list[EvidenceOut])
+def list_evidence(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    return [EvidenceOut.model_validate(e, from_attributes=True)
+            for e in evidence_service.list_for_order(session=session, actor=user, order_id=order_id)]
+
+
+@router.get("/evidence/{evidence_id}")
+def download_evidence(evidence_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    item, data = evidence_service.read(session=session, actor=user, evidence_id=evidence_id)
+    return Response(data, media_type=item.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(item.filename)}",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+@router.get("/notices", response_model=list[NoticeOut])
+def my_notices(limit: int = Query(50, ge=1, le=200), session: Session = Depends(get_session),
+               user: User = Depends(current_user)):
+    """Reminders, escalations and outcomes addressed to the caller's unit."""
+    rows = session.exec(select(Notice).where(Notice.unit_id == user.unit_id)
+                        .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)).all()
+    return [NoticeOut.model_validate(n, from_attributes=True) for n in rows]

@@ -1,0 +1,129 @@
+"""/api/v1/processes: start the cross-department processes and follow them."""
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from api.deps import current_user, get_session
+from api.routers.orders import OrderOut
+from domain.processes import payments, reverse_audit
+from domain.processes import queries as process_queries
+from domain.processes.models import Process
+from domain.users.models import User
+
+router = APIRouter(prefix="/api/v1", tags=["processes 流程"])
+
+
+class ProcessOut(BaseModel):
+    id: int
+    kind: str
+    stage: str
+    title: str
+    subject_unit_id: int | None
+    case_id: int | None
+    started_at: datetime
+    closed_at: datetime | None
+    data: dict
+
+    @classmethod
+    def of(cls, process: Process, data: dict) -> "ProcessOut":
+        return cls(id=process.id, kind=process.kind, stage=process.stage, title=process.title,
+                   subject_unit_id=process.subject_unit_id, case_id=process.case_id, started_at=process.started_at,
+                   closed_at=process.closed_at, data=data)
+
+
+class ProcessDetail(ProcessOut):
+    orders: list[OrderOut]
+
+
+class FraudAccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account_number: str
+    opening_unit_id: int
+    opened_on: datetime
+    case_id: int | None = None
+    clerk_name: str | None = Field(default=None, max_length=50)
+
+
+class FraudAccountOut(BaseModel):
+    id: int
+    account_number: str
+    opening_unit_id: int
+    reverse_audit: ProcessOut | None
+
+
+class ReverseAuditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    branch_unit_id: int
+    reason: str
+    clerks: list[str] = []
+
+
+class AccountOrderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bank_unit_id: int
+    account_number: str
+    amount_cny: str | int | float
+    case_id: int | None = None
+
+
+def _out(session: Session, user: User, process: Process) -> ProcessOut:
+    return ProcessOut.of(process, process_queries.visible_data(session=session, actor=user, process=process))
+
+
+@router.post("/fraud-accounts", status_code=status.HTTP_201_CREATED, response_model=FraudAccountOut)
+def record_fraud_account(body: FraudAccountIn, session: Session = Depends(get_session),
+                         user: User = Depends(current_user)):
+    """Record a fraud-involved account against the branch that opened it; at the policy's count in a
+    quarter the reverse audit (倒查) starts."""
+    record, process = reverse_audit.record_fraud_account(session=session, actor=user, **body.model_dump())
+    session.commit()
+    return FraudAccountOut(id=record.id, account_number=reverse_audit.mask_account(record.account_number),
+                           opening_unit_id=record.opening_unit_id,
+                           reverse_audit=_out(session, user, process) if process else None)
+
+
+@router.post("/processes/reverse-audit", status_code=status.HTTP_201_CREATED, response_model=ProcessOut)
+def start_reverse_audit(body: ReverseAuditIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    process = reverse_audit.start_by_hand(session=session, actor=user, branch_unit_id=body.branch_unit_id,
+                                          reason=body.reason, clerks=body.clerks)
+    session.commit()
+    return _out(session, user, process)
+
+
+@router.post("/processes/stop-payment", status_code=status.HTTP_201_CREATED, response_model=ProcessOut)
+def stop_payment(body: AccountOrderIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    """紧急止付: the bank gets the order at once; a third stop-payment of one account is refused."""
+    process = payments.request_stop_payment(session=session, actor=user, **body.model_dump())
+    session.commit()
+    return _out(session, user, process)
+
+
+@router.post("/processes/freeze", status_code=status.HTTP_201_CREATED, response_model=ProcessOut)
+def freeze(body: AccountOrderIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    process = payments.request_freeze(session=session, actor=user, **body.model_dump())
+    session.commit()
+    return _out(session, user, process)
+
+
+@router.post("/processes/{process_id}/renew", response_model=ProcessOut)
+def renew_freeze(process_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    process = payments.renew_freeze(session=session, actor=user, process_id=process_id)
+    session.commit()
+    return _out(session, user, process)
+
+
+@router.get("/processes", response_model=list[ProcessOut])
+def list_processes(kind: str | None = Query(None, max_length=32), open_only: bool = False,
+                   offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+                   session: Session = Depends(get_session), user: User = Depends(current_user)):
+    rows = process_queries.list_processes(session=session, actor=user, kind=kind, open_only=open_only,
+                                          offset=offset, limit=limit)
+    return [_out(session, user, p) for p in rows]
+
+
+@router.get("/processes/{process_id}", response_model=ProcessDetail)
+def get_process(process_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    process, visible_orders = process_queries.get_with_orders(session=session, actor=user, process_id=process_id)
+    return ProcessDetail(**_out(session, user, process).model_dump(), orders=[OrderOut.of(o) for o in visible_orders])

@@ -1,0 +1,352 @@
+"""Orders: issue, acknowledge, report back, review; who sees what; the deadline watch's steps.
+
+Each transition is one conditional update guarded by the order's current status, so of two
+liaisons acknowledging at once exactly one succeeds, and the audit trail records one entry.
+"""
+import json
+import logging
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, and_, func, or_, select
+
+from domain.audit import service as audit
+from domain.cases.models import Case
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.money import parse_cny, to_fen
+from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Notice, Order
+from domain.policy import current_policy
+from domain.processes.models import Process
+from domain.timeutil import utcnow
+from domain.units import service as units
+from domain.units.models import Unit
+from domain.users.models import User
+from policies.calendar import WorkingCalendar
+from policies.loader import PolicySet
+
+log = logging.getLogger("lianban.orders")
+
+# (from, to) → who may do it: the addressee unit's liaison, the office, or the system (flows).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("issued", "acknowledged"): "addressee",
+    ("acknowledged", "in_progress"): "addressee",
+    ("returned", "in_progress"): "addressee",
+    ("acknowledged", "reported"): "addressee",
+    ("in_progress", "reported"): "addressee",
+    ("returned", "reported"): "addressee",
+    ("reported", "accepted"): "office",
+    ("reported", "returned"): "office",
+    ("accepted", "closed"): "office",
+    **{(status, "cancelled"): "office" for status in OPEN_STATUSES},
+}
+ADDRESSEE_ROLES = ("liaison", "police")
+OFFICE_ROLES = ("office", "admin")
+SYSTEM_ACTORS = "system:"
+
+
+def _now_due(order: Order, status: str, now: datetime) -> datetime | None:
+    """When the deadline watch must next look at an order in `status`."""
+    if status == "issued":
+        return order.acknowledge_by
+    if status in ("acknowledged", "in_progress", "returned"):
+        return order.complete_by
+    return None  # reported: the office's turn; accepted/closed/cancelled: nothing due
+
+
+def view(order: Order) -> dict:
+    return {"status": order.status, "addressee_unit_id": order.addressee_unit_id, "kind": order.kind,
+            "acknowledge_by": order.acknowledge_by, "complete_by": order.complete_by,
+            "reminders": order.reminders, "escalated": order.escalated}
+
+
+def notify(*, session: Session, unit_id: int, kind: str, message: str, order_id: int | None, now: datetime) -> None:
+    session.add(Notice(unit_id=unit_id, order_id=order_id, kind=kind, message=message, created_at=now))
+
+
+def office_unit_id(session: Session) -> int | None:
+    return session.exec(select(Unit.id).where(Unit.kind == "office").order_by(Unit.id)).first()
+
+
+# ---- issuing ----
+
+def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int, title: str,
+          instructions: str = "", case_id: int | None = None, process_id: int | None = None,
+          step_key: str | None = None, details: dict | None = None, sealed_from_unit_id: int | None = None,
+          policy: PolicySet | None = None, now: datetime | None = None) -> Order:
+    """Issue an order. A process step (process_id + step_key) is issued at most once: asking again
+    returns the order already issued."""
+    policy = policy or current_policy()
+    now = now or utcnow()
+    if process_id is not None and step_key is not None:
+        existing = session.exec(select(Order).where(Order.process_id == process_id, Order.step_key == step_key)).first()
+        if existing is not None:
+            return existing
+    rules = policy.orders.kinds.get(kind)
+    if rules is None:
+        raise InvalidInput("unknown_order_kind", f"未知的指令类型：{kind}", f"unknown order kind: {kind}", field="kind")
+    addressee = session.get(Unit, addressee_unit_id)
+    if addressee is None:
+        raise InvalidInput("unknown_unit", f"接收单位 {addressee_unit_id} 不存在", f"unit {addressee_unit_id} does not exist",
+                           field="addressee_unit_id")
+    calendar = WorkingCalendar(policy.calendar)
+    ends = policy.orders.working_day_ends
+    order = Order(kind=kind, title=title.strip(), instructions=(instructions or "").strip(),
+                  addressee_unit_id=addressee.id, case_id=case_id, process_id=process_id, step_key=step_key,
+                  details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+                  status="issued", issued_at=now, issued_by=issued_by,
+                  acknowledge_by=calendar.deadline(now, rules.acknowledge_within, ends),
+                  complete_by=calendar.deadline(now, rules.complete_within, ends),
+                  sealed_from_unit_id=sealed_from_unit_id, policy_version=policy.file_version("orders"))
+    order.next_check_at = order.acknowledge_by
+    try:
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+    except IntegrityError:
+        # Another run of the same process step won the race: theirs is the order.
+        return session.exec(select(Order).where(Order.process_id == process_id, Order.step_key == step_key)).one()
+    audit.record(session=session, actor=issued_by, action="order.issued", entity_type="order", entity_id=order.id,
+                 after={**view(order), "title": order.title, "case_id": case_id, "process_id": process_id},
+                 rule=f"orders.{kind}", at=now)
+    notify(session=session, unit_id=addressee.id, kind="new_order", order_id=order.id, now=now,
+           message=f"新指令：{rules.label_zh}「{order.title}」，请于时限内签收")
+    log.info("order_issued order_id=%s kind=%s unit_id=%s process_id=%s", order.id, kind, addressee.id, process_id)
+    return order
+
+
+def issue_by_office(*, session: Session, actor: User, kind: str, addressee_unit_id: int, title: str,
+                    instructions: str = "", case_id: int | None = None, details: dict | None = None) -> Order:
+    _require(actor, OFFICE_ROLES)
+    if not (title or "").strip() or len(title) > 200:
+        raise InvalidInput("bad_title", "指令标题不能为空，最长200字", "title must be 1 to 200 characters", field="title")
+    if case_id is not None and session.get(Case, case_id) is None:
+        raise InvalidInput("unknown_case", f"案件 {case_id} 不存在", f"case {case_id} does not exist", field="case_id")
+    return issue(session=session, issued_by=actor.username, kind=kind, addressee_unit_id=addressee_unit_id,
+                 title=title, instructions=instructions, case_id=case_id, details=details)
+
+
+# ---- who sees what ----
+
+def _require(actor: User, roles: tuple[str, ...]) -> None:
+    if actor.role not in roles:
+        raise Forbidden("role_forbidden", "您的角色无权执行此操作", f"role '{actor.role}' may not do this")
+
+
+def visibility(*, session: Session, actor: User):
+    """A SQL condition for the orders `actor` may see, or None for all of them."""
+    if actor.role in ("office", "admin", "auditor"):
+        return None
+    if actor.role in ADDRESSEE_ROLES:
+        mine = units.subtree_ids(session=session, root_id=actor.unit_id)
+        ancestors = units.ancestor_ids(session=session, unit_id=actor.unit_id)
+        # Sealed orders stay hidden from the implicated unit's whole subtree.
+        return and_(Order.addressee_unit_id.in_(mine),
+                    or_(Order.sealed_from_unit_id.is_(None), Order.sealed_from_unit_id.not_in(ancestors)))
+    if actor.role == "leader":
+        return Order.case_id.in_(select(Case.id).where(Case.leader_id == actor.id))
+    raise Forbidden("orders_forbidden", "您的角色无权查看指令", f"role '{actor.role}' may not read orders")
+
+
+def get(*, session: Session, actor: User, order_id: int) -> Order:
+    """An order the actor may see; anyone else gets "not found", not "forbidden" (no probing)."""
+    condition = visibility(session=session, actor=actor)
+    query = select(Order).where(Order.id == order_id)
+    order = session.exec(query if condition is None else query.where(condition)).first()
+    if order is None:
+        raise NotFound("order_not_found", f"指令 {order_id} 不存在", f"order {order_id} does not exist")
+    return order
+
+
+def list_orders(*, session: Session, actor: User, status: str | None = None, kind: str | None = None,
+                case_id: int | None = None, overdue: bool | None = None, escalated: bool | None = None,
+                open_only: bool = False, offset: int = 0, limit: int = 50) -> tuple[list[Order], int]:
+    query = select(Order)
+    condition = visibility(session=session, actor=actor)
+    if condition is not None:
+        query = query.where(condition)
+    if status:
+        query = query.where(Order.status == status)
+    if open_only:
+        query = query.where(Order.status.in_(OPEN_STATUSES))
+    if kind:
+        query = query.where(Order.kind == kind)
+    if case_id is not None:
+        query = query.where(Order.case_id == case_id)
+    if overdue is not None:
+        late = or_(Order.overdue_acknowledge == True, Order.overdue_report == True)  # noqa: E712
+        query = query.where(late if overdue else ~late)
+    if escalated is not None:
+        query = query.where(Order.escalated == escalated)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(Order.issued_at.desc(), Order.id.desc()).offset(offset).limit(limit)).all()
+    return list(rows), total
+
+
+# ---- transitions ----
+
+def _transition(*, session: Session, order: Order, to: str, actor_name: str, values: dict | None = None,
+                rule: str | None = None, now: datetime) -> Order:
+    source = order.status
+    if (source, to) not in TRANSITIONS:
+        raise Conflict("bad_transition", f"指令当前状态为“{STATUS_NAMES_ZH.get(source, source)}”，不能改为“{STATUS_NAMES_ZH.get(to, to)}”",
+                       f"an order that is {source} cannot become {to}")
+    before = view(order)
+    values = {**(values or {}), "status": to, "next_check_at": _now_due(order, to, now)}
+    changed = session.execute(update(Order).where(Order.id == order.id, Order.status == source).values(**values)).rowcount
+    if changed != 1:
+        session.refresh(order)
+        raise Conflict("already_changed", f"指令已被他人处理（当前状态：{STATUS_NAMES_ZH.get(order.status, order.status)}）",
+                       f"the order was changed meanwhile; it is now {order.status}")
+    session.refresh(order)
+    if order.process_id is not None:
+        # The process's flow looks again (e.g. a rectification accepted → lift the suspension).
+        session.execute(update(Process).where(Process.id == order.process_id).values(needs_advance=True))
+    audit.record(session=session, actor=actor_name, action=f"order.{to}", entity_type="order", entity_id=order.id,
+                 before=before, after={**view(order), **{k: v for k, v in values.items() if k.endswith(("_text", "comment", "reason", "_fen"))}},
+                 rule=rule or f"orders.{order.kind}", at=now)
+    log.info("order_transition order_id=%s from=%s to=%s actor=%s", order.id, source, to, actor_name)
+    return order
+
+
+def _as_addressee(session: Session, actor: User, order_id: int) -> Order:
+    _require(actor, ADDRESSEE_ROLES)
+    return get(session=session, actor=actor, order_id=order_id)
+
+
+def acknowledge(*, session: Session, actor: User, order_id: int) -> Order:
+    """签收: one click; a second acknowledgement (or a colleague's at the same moment) is refused."""
+    order = _as_addressee(session, actor, order_id)
+    now = utcnow()
+    return _transition(session=session, order=order, to="acknowledged", actor_name=actor.username, now=now,
+                       values={"acknowledged_at": now, "acknowledged_by_id": actor.id})
+
+
+def start_work(*, session: Session, actor: User, order_id: int) -> Order:
+    order = _as_addressee(session, actor, order_id)
+    return _transition(session=session, order=order, to="in_progress", actor_name=actor.username, now=utcnow())
+
+
+def report(*, session: Session, actor: User, order_id: int, text: str, amount_cny: object = None) -> Order:
+    """反馈: what was done, and for stop-payments and freezes the amount actually held."""
+    order = _as_addressee(session, actor, order_id)
+    text = (text or "").strip()
+    if not text or len(text) > 5000:
+        raise InvalidInput("bad_report", "反馈内容不能为空，最长5000字", "the report must be 1 to 5000 characters",
+                           field="text")
+    values: dict = {"reported_at": utcnow(), "report_text": text}
+    if order.kind in ("stop_payment", "freeze"):
+        try:
+            amount = parse_cny(amount_cny)
+        except ValueError:
+            raise InvalidInput("amount_required", "止付、冻结指令须填写实际止付/冻结金额",
+                               "stop-payment and freeze reports need the amount actually held",
+                               field="amount_cny") from None
+        if amount < 0 or -amount.as_tuple().exponent > 2:
+            raise InvalidInput("bad_amount", "金额须为非负数，最多两位小数", "amount must be zero or more, in fen",
+                               field="amount_cny")
+        values["reported_amount_fen"] = to_fen(amount)
+    return _transition(session=session, order=order, to="reported", actor_name=actor.username, values=values,
+                       now=values["reported_at"])
+
+
+def accept(*, session: Session, actor: User, order_id: int, comment: str | None = None) -> Order:
+    _require(actor, OFFICE_ROLES)
+    order = get(session=session, actor=actor, order_id=order_id)
+    now = utcnow()
+    return _transition(session=session, order=order, to="accepted", actor_name=actor.username, now=now,
+                       values={"reviewed_at": now, "review_comment": (comment or "").strip() or None})
+
+
+def return_for_rework(*, session: Session, actor: User, order_id: int, comment: str) -> Order:
+    _require(actor, OFFICE_ROLES)
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput("comment_required", "退回重办须写明原因", "returning for rework needs a comment", field="comment")
+    order = get(session=session, actor=actor, order_id=order_id)
+    now = utcnow()
+    order = _transition(session=session, order=order, to="returned", actor_name=actor.username, now=now,
+                        values={"reviewed_at": now, "review_comment": comment})
+    notify(session=session, unit_id=order.addressee_unit_id, kind="returned", order_id=order.id, now=now,
+           message=f"指令「{order.title}」的反馈被退回重办：{comment}")
+    return order
+
+
+def cancel(*, session: Session, actor: User, order_id: int, reason: str) -> Order:
+    _require(actor, OFFICE_ROLES)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("reason_required", "撤销指令须写明原因", "cancelling an order needs a reason", field="reason")
+    order = get(session=session, actor=actor, order_id=order_id)
+    now = utcnow()
+    return _transition(session=session, order=order, to="cancelled", actor_name=actor.username, now=now,
+                       values={"cancelled_reason": reason, "closed_at": now})
+
+
+def close(*, session: Session, order: Order, actor_name: str) -> Order:
+    """办结: an accepted order is closed (by the office, or by its process when the process ends)."""
+    now = utcnow()
+    return _transition(session=session, order=order, to="closed", actor_name=actor_name, now=now,
+                       values={"closed_at": now})
+
+
+# ---- the deadline watch ----
+
+def due_query(*, now: datetime, limit: int = 1000):
+    """The one query of the deadline watch, served by ix_orders_next_check_at."""
+    return select(Order.id, Order.next_check_at).where(Order.next_check_at <= now).order_by(Order.next_check_at).limit(limit)
+
+
+def due_for_check(*, session: Session, now: datetime, limit: int = 1000) -> list[tuple[int, datetime]]:
+    return list(session.exec(due_query(now=now, limit=limit)).all())
+
+
+def check_deadline(*, session: Session, order_id: int, seen_next_check_at: datetime,
+                   policy: PolicySet | None = None, actor_name: str = "system:deadline-watch") -> str | None:
+    """An order past a deadline: mark it overdue, remind the unit (催办) at the policy cadence, and
+    after the policy's number of reminders escalate it (挂牌督办): the unit's superior and the office
+    are told and the order is flagged. Claimed by its `next_check_at`, so it happens once."""
+    policy = policy or current_policy()
+    now = utcnow()
+    order = session.get(Order, order_id)
+    if order is None or order.next_check_at is None or order.next_check_at > now:
+        return None
+    rules = policy.orders.kinds.get(order.kind)
+    every = rules.remind_every if rules else policy.escalation.approval.remind_after
+    late_ack = order.status == "issued" and now >= order.acknowledge_by
+    late_report = order.status in ("acknowledged", "in_progress", "returned") and now >= order.complete_by
+    values: dict = {"next_check_at": now + every}
+    if not (late_ack or late_report):
+        values["next_check_at"] = _now_due(order, order.status, now)
+        if values["next_check_at"] is not None and values["next_check_at"] <= now:
+            values["next_check_at"] = now + every
+    else:
+        values["reminders"] = order.reminders + 1
+        values["overdue_acknowledge"] = order.overdue_acknowledge or late_ack
+        values["overdue_report"] = order.overdue_report or late_report
+        threshold = policy.orders.escalate_after_reminders
+        escalate_now = values["reminders"] >= threshold and not order.escalated
+        if escalate_now:
+            values.update(escalated=True, escalations=order.escalations + 1)
+    claimed = session.execute(update(Order).where(Order.id == order_id, Order.next_check_at == seen_next_check_at)
+                              .values(**values)).rowcount
+    if claimed != 1 or not (late_ack or late_report):
+        return None
+    before = view(order)
+    session.refresh(order)
+    which = "签收" if late_ack else "办结"
+    audit.record(session=session, actor=actor_name, action="order.reminded", entity_type="order", entity_id=order.id,
+                 before=before, after={**view(order), "overdue": "acknowledge" if late_ack else "report"},
+                 rule=f"orders.{order.kind}.remind_every", at=now)
+    notify(session=session, unit_id=order.addressee_unit_id, kind="reminder", order_id=order.id, now=now,
+           message=f"催办（第{order.reminders}次）：指令「{order.title}」已超过{which}时限，请立即办理")
+    if not values.get("escalated"):
+        return "reminded"
+    audit.record(session=session, actor=actor_name, action="order.escalated", entity_type="order", entity_id=order.id,
+                 before={"escalated": False}, after={"escalated": True, "reminders": order.reminders},
+                 rule="orders.escalate_after_reminders", at=now)
+    unit = session.get(Unit, order.addressee_unit_id)
+    message = f"挂牌督办：{unit.name}的指令「{order.title}」催办{order.reminders}次仍未{which}"
+    for target in {unit.parent_id, office_unit_id(session)} - {None}:
+        notify(session=session, unit_id=target, kind="escalation", order_id=order.id, now=now, message=message)
+    return "escalated"

@@ -1,0 +1,153 @@
+"""止付、冻结: orders to a bank about one account, where minutes matter.
+
+A stop-payment holds for the policy's hours from when the bank applies it, and one account can be
+stopped at most the policy's number of times; a freeze lasts the policy's months and can be renewed
+before it expires. The amounts the bank reports feed the statistics.
+"""
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session, func, select
+
+from domain.errors import Conflict, InvalidInput
+from domain.money import format_wan, parse_cny, to_fen
+from domain.policy import current_policy
+from domain.processes import service as processes
+from domain.processes.models import Process
+from domain.processes.reverse_audit import mask_account, normalize_account
+from domain.timeutil import utcnow
+from domain.units.models import Unit
+from domain.users.models import User
+from domain.users.service import require_role
+
+BANK_KINDS = ("bank", "bank_branch", "bank_outlet")
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
+                31, 31, 30, 31, 30, 31][month - 1]
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+
+
+def _validated(session: Session, actor: User, bank_unit_id: int, account_number: str, amount_cny: object):
+    require_role(actor, "office", "admin")
+    account = normalize_account(account_number)
+    bank = session.get(Unit, bank_unit_id)
+    if bank is None or bank.kind not in BANK_KINDS:
+        raise InvalidInput("not_a_bank", "接收单位须为银行", "the addressee must be a bank unit", field="bank_unit_id")
+    try:
+        amount = parse_cny(amount_cny)
+    except ValueError:
+        raise InvalidInput("amount_not_numeric", "金额须为数字", "the amount must be a number", field="amount_cny") from None
+    if amount <= 0 or -amount.as_tuple().exponent > 2:
+        raise InvalidInput("amount_not_positive", "金额须大于零，最多两位小数", "the amount must be above zero, in fen",
+                           field="amount_cny")
+    return account, bank, amount
+
+
+def _lock_account(session: Session, account: str) -> None:
+    """Serialise requests about one account on PostgreSQL (SQLite's writers are serial already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"account:{account}"})
+
+
+def request_stop_payment(*, session: Session, actor: User, bank_unit_id: int, account_number: str,
+                         amount_cny: object, case_id: int | None = None) -> Process:
+    account, bank, amount = _validated(session, actor, bank_unit_id, account_number, amount_cny)
+    rules = current_policy().processes.stop_payment
+    _lock_account(session, account)
+    earlier = session.exec(select(func.count()).select_from(Process).where(Process.kind == "stop_payment",
+                                                                           Process.subject_key == account)).one()
+    if earlier >= rules.max_per_account:
+        raise InvalidInput("stop_payment_limit",
+                           f"账户 {mask_account(account)} 已止付 {earlier} 次，同一账户最多止付 {rules.max_per_account} 次；如需继续控制，请申请冻结",
+                           f"account {mask_account(account)} was stopped {earlier} times; the limit is "
+                           f"{rules.max_per_account}: apply for a freeze instead", field="account_number")
+    return processes.start(session=session, kind="stop_payment", started_by=actor.username,
+                           title=f"紧急止付 {mask_account(account)} {format_wan(to_fen(amount))}",
+                           subject_unit_id=bank.id, case_id=case_id, subject_key=account,
+                           data={"account": account, "amount_fen": to_fen(amount), "round": earlier + 1})
+
+
+def request_freeze(*, session: Session, actor: User, bank_unit_id: int, account_number: str,
+                   amount_cny: object, case_id: int | None = None) -> Process:
+    account, bank, amount = _validated(session, actor, bank_unit_id, account_number, amount_cny)
+    return processes.start(session=session, kind="freeze", started_by=actor.username,
+                           title=f"冻结 {mask_account(account)} {format_wan(to_fen(amount))}",
+                           subject_unit_id=bank.id, case_id=case_id, subject_key=account,
+                           data={"account": account, "amount_fen": to_fen(amount), "round": 1})
+
+
+def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
+    """续冻: before expiry, one more period from the current expiry."""
+    require_role(actor, "office", "admin")
+    process = processes.get(session=session, process_id=process_id)
+    step = processes.Step(session=session, process=process, policy=current_policy(), now=utcnow())
+    expires = step.data.get("expires_at")
+    if process.kind != "freeze" or process.stage != "frozen" or process.closed_at is not None or not expires:
+        raise Conflict("not_renewable", "只有冻结生效中的账户可以续冻", "only a freeze in force can be renewed")
+    if datetime.fromisoformat(expires) <= step.now:
+        raise Conflict("freeze_expired", "冻结已到期，不能续冻，请重新申请冻结", "the freeze has expired: apply anew")
+    step.update_data(round=step.data["round"] + 1)
+    process.needs_advance = True
+    session.add(process)
+    return process
+
+
+def _masked_title(step: processes.Step, verb: str) -> str:
+    return f"{verb} 账户{mask_account(step.data['account'])} {format_wan(step.data['amount_fen'])}"
+
+
+@processes.kind("stop_payment")
+def advance_stop_payment(step: processes.Step) -> None:
+    process, rules = step.process, step.policy.processes.stop_payment
+    if process.stage == "started":
+        step.issue("stop_payment", kind="stop_payment", addressee_unit_id=process.subject_unit_id,
+                   title=_masked_title(step, "紧急止付"), details={"account": step.data["account"],
+                                                                 "amount_fen": step.data["amount_fen"]},
+                   instructions="请立即对该账户执行紧急止付，并反馈实际止付金额。")
+        step.move_to("ordered")
+    if process.stage == "ordered":
+        order = step.order("stop_payment")
+        if order.status in ("reported", "accepted", "closed"):
+            held_until = order.reported_at + timedelta(hours=rules.hold_hours)
+            step.update_data(held_until=held_until.isoformat(), stopped_fen=order.reported_amount_fen)
+            step.move_to("held", note={"held_until": held_until.isoformat()})
+        elif order.status == "cancelled":
+            step.close("cancelled")
+    if process.stage == "held":
+        held_until = datetime.fromisoformat(step.data["held_until"])
+        if step.now >= held_until:
+            step.close("hold_expired", rule="processes.stop_payment.hold_hours")
+        else:
+            step.wake_at(held_until)
+
+
+@processes.kind("freeze")
+def advance_freeze(step: processes.Step) -> None:
+    process, rules = step.process, step.policy.processes.freeze
+    current = step.data["round"]
+    if process.stage == "started":
+        step.move_to("ordered")
+    order = step.issue(f"freeze_{current}", kind="freeze", addressee_unit_id=process.subject_unit_id,
+                       title=_masked_title(step, "冻结" if current == 1 else f"续冻（第{current - 1}次）"),
+                       details={"account": step.data["account"], "amount_fen": step.data["amount_fen"], "round": current},
+                       instructions="请对该账户执行冻结，并反馈实际冻结金额。")
+    applied = step.data.get("applied_round", 0)
+    if order.status in ("reported", "accepted", "closed") and applied < current:
+        base = datetime.fromisoformat(step.data["expires_at"]) if step.data.get("expires_at") else order.reported_at
+        expires = add_months(base, rules.months)
+        step.update_data(expires_at=expires.isoformat(), applied_round=current,
+                         frozen_fen=order.reported_amount_fen)
+        step.move_to("frozen", note={"expires_at": expires.isoformat(), "round": current})
+    elif order.status == "cancelled" and applied == 0:
+        step.close("cancelled")
+        return
+    if process.stage == "frozen":
+        expires = datetime.fromisoformat(step.data["expires_at"])
+        if step.now >= expires:
+            step.close("freeze_expired", rule="processes.freeze.months")
+        else:
+            step.wake_at(expires)

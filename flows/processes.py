@@ -1,0 +1,57 @@
+"""The cross-department processes as Prefect flows: one flow per kind, each run advances one
+process by whatever is due (the state is in our tables; a run that finds nothing due does nothing).
+Flow runs are named after the process and tagged with its case and unit for the Prefect UI."""
+from prefect import flow, get_run_logger, tags
+
+from domain.db import session_scope
+from domain.processes import service as processes
+from domain.processes.models import Process
+from domain.timeutil import utcnow
+
+processes.load_kinds()
+
+
+def _advance(process_id: int) -> str | None:
+    with session_scope() as session:
+        stage = processes.advance(session=session, process_id=process_id)
+    if stage is not None:
+        get_run_logger().info("advanced process_id=%s stage=%s", process_id, stage)
+    return stage
+
+
+def _flow(kind: str, label: str):
+    @flow(name=f"process-{kind.replace('_', '-')}", flow_run_name=f"{label} {{title}}",
+          description=f"{label}: advance one process by what is due", log_prints=False)
+    def advance_process(process_id: int, title: str = "") -> str | None:
+        return _advance(process_id)
+
+    return advance_process
+
+
+PROCESS_FLOWS = {
+    "reverse_audit": _flow("reverse_audit", "倒查"),
+    "outlet_suspension": _flow("outlet_suspension", "停业整顿"),
+    "insider_referral": _flow("insider_referral", "内鬼移送"),
+    "stop_payment": _flow("stop_payment", "紧急止付"),
+    "freeze": _flow("freeze", "冻结"),
+    "disciplinary": _flow("disciplinary", "惩戒"),
+    "dissuasion": _flow("dissuasion", "劝阻"),
+}
+
+
+def advance_due_processes(*, via_prefect: bool = True, limit: int = 200) -> int:
+    """Run the flow of every process that something happened to or whose timer came. Returns how
+    many moved."""
+    with session_scope(reading=True) as session:
+        due = [(p.id, p.kind, p.title, p.case_id, p.subject_unit_id)
+               for p in (session.get(Process, i) for i in processes.due(session=session, now=utcnow(), limit=limit))]
+    moved = 0
+    for process_id, kind, title, case_id, unit_id in due:
+        labels = [f"process:{process_id}", f"unit:{unit_id}"] + ([f"case:{case_id}"] if case_id else [])
+        if via_prefect:
+            with tags(*labels):
+                moved += PROCESS_FLOWS[kind](process_id, title) is not None
+        else:
+            with session_scope() as session:
+                moved += processes.advance(session=session, process_id=process_id) is not None
+    return moved

@@ -1,0 +1,74 @@
+"""How the web front answers when something is refused: a page for people, a small message for
+htmx swaps (retargeted to the page's message area), a redirect to sign-in when signed out.
+The JSON API keeps FastAPI's answers (see `install`)."""
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError, NotAuthenticated
+from web.deps import is_htmx
+from web.labels import N_
+from web.language import language_of, short, tr
+from web.security import is_exempt
+from web.templating import render
+
+
+def _user(request: Request):
+    return getattr(request.state, "user", None)
+
+
+def _message_response(request: Request, status: int, title: str, message: str) -> Response:
+    if is_htmx(request):
+        return render(request, "partials/flash.html", user=_user(request), status_code=status,
+                      level="error", message=message, headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+    return render(request, "errors/error.html", user=_user(request), status_code=status, title=title, message=message)
+
+
+def login_redirect(request: Request) -> Response:
+    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+_TITLES = {403: N_("Not allowed"), 404: N_("Not found"), 409: N_("Already changed"),
+           422: N_("Please check your input"), 429: N_("Too many attempts")}
+
+
+def domain_error_page(request: Request, exc: DomainError) -> Response:
+    """A DomainError that reached the top of a web request (forms handle theirs in place)."""
+    if isinstance(exc, NotAuthenticated):
+        return login_redirect(request)
+    title = tr(request, _TITLES.get(exc.status, "Request refused"))
+    return _message_response(request, exc.status, title, exc.message(short(language_of(request))))
+
+
+def csrf_refused(request: Request) -> Response:
+    return _message_response(
+        request, 403, tr(request, "Request refused"),
+        tr(request, "This page has expired or the request did not come from this site. "
+                         "Reload the page and try again."))
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """HTTP errors on web paths (an unknown URL, a malformed id) show a page; the API keeps JSON."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_exempt(request.url.path) or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 404:
+            return _message_response(request, 404, tr(request, "Not found"),
+                                     tr(request, "There is no such page, or you may not see it."))
+        return _message_response(request, exc.status_code, tr(request, "Request refused"), str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_exempt(request.url.path):
+            return await request_validation_exception_handler(request, exc)
+        return _message_response(request, 404, tr(request, "Not found"),
+                                 tr(request, "There is no such page, or you may not see it."))

@@ -1,0 +1,136 @@
+"""The office's pages: the dashboard, registering a case, the case list and one case's page.
+Thin: each route calls the same domain services the JSON API calls."""
+import json
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from api.deps import get_session
+from domain.audit.models import AuditEvent
+from domain.cases import overview
+from domain.cases import service as cases
+from domain.cases.models import ESCALATION_STATES, STAGES
+from domain.errors import DomainError, InvalidInput
+from domain.timeutil import SHANGHAI, utcnow
+from domain.users.models import User
+from domain.users.service import SYSTEM_ACTOR, require_role
+from web.auth import field_errors
+from web.charts import weekly_stacked
+from web.deps import is_htmx, web_user
+from web.labels import FRAUD_TYPE_SUGGESTIONS
+from web.language import tr
+from web.templating import render
+
+router = APIRouter()
+
+PAGE_SIZE = 20
+CASE_FIELDS = ("case_number", "amount_cny", "fraud_type", "victim_name", "victim_phone", "area", "reported_at")
+
+
+@router.get("/office")
+def dashboard(request: Request, session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
+    require_role(user, "office", "auditor", "admin")
+    awaiting, awaiting_total = overview.awaiting_leader(session=session, actor=user, limit=8)
+    listed, listed_total = overview.supervised(session=session, actor=user, limit=8)
+    weeks = overview.weekly_by_tier(session=session, actor=user, weeks=12)
+    approvers, areas = overview.names(session=session, user_ids={p.approval.approver_id for p in awaiting},
+                                      unit_ids={c.area_unit_id for c in listed} | {p.case.area_unit_id for p in awaiting})
+    return render(request, "office/dashboard.html", user=user,
+                  stages=overview.stage_counts(session=session, actor=user),
+                  awaiting=awaiting, awaiting_total=awaiting_total, listed=listed, listed_total=listed_total,
+                  chart=weekly_stacked(weeks), approvers=approvers, areas=areas)
+
+
+def _page_number(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+@router.get("/cases")
+def case_list(request: Request, q: str = "", stage: str = "", state: str = "", page: str = "1",
+              session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
+    stage = stage if stage in STAGES else ""
+    state = state if state in ESCALATION_STATES else ""
+    number = _page_number(page)
+    rows, total = cases.list_cases(session=session, actor=user, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                   escalation_state=state or None, stage=stage or None, search=q)
+    _, areas = overview.names(session=session, unit_ids={c.area_unit_id for c in rows})
+    context = dict(rows=rows, total=total, areas=areas, filters={"q": q.strip(), "stage": stage, "state": state},
+                   page=number, pages=max(1, -(-total // PAGE_SIZE)), stages=STAGES, states=ESCALATION_STATES)
+    template = "partials/case_results.html" if is_htmx(request) else "office/cases.html"
+    return render(request, template, user=user, **context)
+
+
+def _form_context(session: Session, values: dict, errors: dict) -> dict:
+    return dict(values=values, errors=errors, areas=overview.area_choices(session=session),
+                fraud_types=FRAUD_TYPE_SUGGESTIONS)
+
+
+@router.get("/cases/new")
+def new_case(request: Request, session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
+    require_role(user, "office", "admin")
+    values = dict.fromkeys(CASE_FIELDS, "") | {"reported_at": utcnow().astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")}
+    return render(request, "office/case_new.html", user=user, **_form_context(session, values, {}))
+
+
+def _reported_at(raw: str) -> datetime:
+    """The form's datetime-local value: Beijing wall-clock time (the domain reads naive as that)."""
+    try:
+        return datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput("bad_reported_at", "请填写报案时间，格式如 2026-11-21 14:05",
+                           "enter the time of report, e.g. 2026-11-21 14:05", field="reported_at") from None
+
+
+@router.post("/cases/new")
+def register_case(request: Request, session: Session = Depends(get_session), user: User = Depends(web_user),
+                  case_number: str = Form(""), amount_cny: str = Form(""), fraud_type: str = Form(""),
+                  victim_name: str = Form(""), victim_phone: str = Form(""), area: str = Form(""),
+                  reported_at: str = Form("")) -> Response:
+    values = dict(case_number=case_number, amount_cny=amount_cny, fraud_type=fraud_type, victim_name=victim_name,
+                  victim_phone=victim_phone, area=area, reported_at=reported_at)
+    try:
+        case = cases.register(session=session, actor=user, case_in=cases.CaseIn(
+            case_number=case_number, amount_cny=amount_cny, fraud_type=fraud_type, victim_name=victim_name,
+            victim_phone=victim_phone, area=int(area) if area.strip().isdigit() else area.strip(),
+            reported_at=_reported_at(reported_at)))
+    except DomainError as exc:
+        session.rollback()
+        if exc.status == 403:
+            raise
+        return render(request, "office/case_new.html", user=user, status_code=exc.status,
+                      **_form_context(session, values, field_errors(request, exc)))
+    session.commit()
+    return RedirectResponse(f"/cases/{case.id}?registered=1", status_code=303)
+
+
+def _changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """What an event changed, as (field, before, after) for the timeline."""
+    before = json.loads(event.before) if event.before else {}
+    after = json.loads(event.after) if event.after else {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    shown = ("stage", "escalation_state", "status", "leader_tier", "next_tier", "supervised", "comment",
+             "return_comment")
+    return [(key, "" if before.get(key) is None else str(before.get(key)), str(after.get(key)))
+            for key in shown if key in after and after.get(key) is not None and before.get(key) != after.get(key)]
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, registered: str = "", session: Session = Depends(get_session),
+              user: User = Depends(web_user)) -> Response:
+    case = cases.get(session=session, actor=user, case_id=case_id)
+    approvals = overview.approvals_of(session=session, actor=user, case_id=case_id)
+    events = overview.timeline(session=session, actor=user, case_id=case_id)
+    people, places = overview.names(
+        session=session, unit_ids={case.area_unit_id},
+        user_ids={case.registered_by_id} | {a.approver_id for a in approvals} | ({case.leader_id} - {None}))
+    explanations = {a.id: overview.explain_rule(a.rule_id, a.policy_version) for a in approvals}
+    flash = tr(request, "The case was registered.") if registered else None
+    return render(request, "office/case.html", user=user, case=case, approvals=approvals, people=people,
+                  places=places, explanation=overview.explain_rule(case.tier_rule_id, case.tier_policy_version),
+                  explanations=explanations, flash=flash, system_actor=SYSTEM_ACTOR,
+                  timeline=[(event, _changes(event)) for event in events],
+                  victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
+                  now=utcnow())

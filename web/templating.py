@@ -1,0 +1,117 @@
+"""One Jinja2 environment for the web pages: gettext per request (the i18n extension with
+context-aware callables, so concurrent requests in different languages never mix), and the
+filters that show amounts, dates and domain codes the way the office writes them."""
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+
+from domain.money import format_wan
+from domain.timeutil import SHANGHAI
+from web import labels
+from web.language import HTML_LANG, SUPPORTED, language_of, short, translations
+from web.security import CSRF_FIELD, csrf_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _language(context) -> str:
+    request = context.get("request")
+    return language_of(request) if request is not None else "zh_CN"
+
+
+@pass_context
+def _gettext(context, message: str) -> str:
+    return translations(_language(context)).gettext(message)
+
+
+@pass_context
+def _ngettext(context, singular: str, plural: str, n: int) -> str:
+    return translations(_language(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def money(context, fen: int | None) -> str:
+    """Amounts from fen: 275.00万元 in Chinese, CN¥2,750,000.00 in English."""
+    if fen is None:
+        return ""
+    if _language(context) == "en":
+        return format_currency(Decimal(fen) / 100, "CNY", locale="en")
+    return format_wan(fen)
+
+
+def _local(value: datetime) -> datetime:
+    return value.astimezone(SHANGHAI)
+
+
+@pass_context
+def date_text(context, value: datetime | None) -> str:
+    """2026年11月21日 (Beijing time) / November 21, 2026."""
+    if value is None:
+        return ""
+    local = _local(value) if isinstance(value, datetime) else value
+    return format_date(local, "long", locale=_language(context))
+
+
+@pass_context
+def datetime_text(context, value: datetime | None) -> str:
+    """2026年11月21日 14:05 (Beijing time)."""
+    if value is None:
+        return ""
+    local = _local(value)
+    return f"{format_date(local, 'long', locale=_language(context))} {format_time(local, 'HH:mm', locale='en')}"
+
+
+def iso_local(value: datetime | None) -> str:
+    """For <time datetime=…> and <input type=datetime-local>: Beijing wall-clock time."""
+    return _local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _label(table: dict[str, str]):
+    @pass_context
+    def translate(context, key: str | None) -> str:
+        if key is None:
+            return ""
+        message = table.get(key)
+        return translations(_language(context)).gettext(message) if message else key
+    return translate
+
+
+def build_environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(["html", "svg", "xml"], default=True),
+                             extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(money=money, date=date_text, datetime=datetime_text, iso_local=iso_local,
+                       stage=_label(labels.STAGES), escalation_state=_label(labels.ESCALATION_STATES),
+                       role=_label(labels.ROLES), tier=_label(labels.LEADER_TIERS),
+                       approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS))
+    env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)
+    return env
+
+
+templates = Jinja2Templates(env=build_environment())
+
+
+def page_context(request: Request, user=None, **context: Any) -> dict[str, Any]:
+    from web.nav import navigation  # late: nav reads the app's routes
+
+    language = language_of(request)
+    return {"request": request, "user": user, "csrf_token": csrf_token(request), "lang": language,
+            "short_lang": short(language), "html_lang": HTML_LANG[language],
+            "nav": navigation(request, user), **context}
+
+
+def render(request: Request, name: str, *, user=None, status_code: int = 200, headers: dict | None = None,
+           **context: Any):
+    response = templates.TemplateResponse(request, name, page_context(request, user, **context),
+                                          status_code=status_code, headers=headers)
+    response.headers.setdefault("vary", "HX-Request, Cookie")
+    return response
