@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import admin, approvals, cases, orders, processes
+from api.routers import admin, approvals, cases, documents, orders, processes, units
 from domain.errors import DomainError
 from flows.nudge import warm_up
 
@@ -43,10 +43,15 @@ def create_app(engine=None) -> FastAPI:
         return {"ok": True}
 
     app.include_router(cases.router)
+    app.include_router(documents.router)  # /api/v1/documents, /api/v1/verify and the public /verify page
     app.include_router(approvals.router)
     app.include_router(admin.router)
     app.include_router(orders.router)
     app.include_router(processes.router)
+    from api.routers import process_actions  # 停业整顿, 内鬼移送, 惩戒, 劝阻
+
+    app.include_router(process_actions.router)
+    app.include_router(units.router)
 
     from web.routes import install as install_web, router as web_router  # the HTMX front shares the process
     app.include_router(web_router)

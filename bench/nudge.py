@@ -167,20 +167,23 @@ def pct(xs: list, q: float) -> float:
     return xs[max(0, math.ceil(q * len(xs)) - 1)] if xs else math.inf
 
 
-def run_mechanism(mech: str, k: int, interval: float, outage: bool) -> tuple:
+def run_mechanism(mech: str, k: int, interval: float, outage: bool) -> None:
     role = "task-worker" if mech == "A" else "runner"
     env = {"PREFECT_RUNNER_POLL_FREQUENCY": "1"} if mech == "B" else {}
     consumer = start([sys.executable, "-m", "bench.nudge", "--role", role], f"{role}.log", **env)
     try:
-        # Warm-up (not measured): nudge until the worker is subscribed / the automation is live.
+        # Warm-up (not measured): nudge until the worker is subscribed / the automation is live,
+        # then let every warm-up run finish so no backlog leaks into the measured window.
         warm, t_warm = 0, time.time()
         while not any(n < 0 for n in arrivals(mech)):
             if time.time() - t_warm > 90:
                 raise RuntimeError(f"{mech}: no warm-up nudge arrived (see {role}.log)")
             warm -= 1
             send(mech, warm)
-            wait_for(mech, {warm}, 3)
+            wait_for(mech, {warm}, 3 if mech == "A" else 15)
         ready = time.time() - t_warm
+        wait_for(mech, set(range(warm, 0)), 30)
+        time.sleep(3)  # let the last warm-up flow-run process exit
         srv = SERVER[0]
         cpu0, srv0, t0 = tree_cpu(consumer.pid), tree_cpu(srv.pid), time.time()
         blocks = []
@@ -196,7 +199,9 @@ def run_mechanism(mech: str, k: int, interval: float, outage: bool) -> tuple:
                    b50=statistics.median(blocks), bmax=max(blocks), span=time.time() - t0,
                    cpu=tree_cpu(consumer.pid) - cpu0, srv_cpu=tree_cpu(srv.pid) - srv0,
                    load=os.getloadavg()[0])  # other work on the box skews B most (CPU-bound)
-        return row, outage_test(mech) if outage else ""
+        print_row(row)  # print now, so a later abort still leaves the numbers
+        if outage:
+            print(outage_test(mech), flush=True)
     finally:
         stop(consumer)
 
@@ -212,18 +217,29 @@ def outage_test(mech: str) -> str:
     blocked, t_restart = time.perf_counter() - t0, time.time()
     SERVER[0] = start_server()
     restart = time.time() - t_restart
-    wait_for(mech, {1000}, 20)
+    wait_for(mech, {1000}, 15)
     after = send(mech, 1001)  # does the consumer come back? (it may also flush a buffered 1000)
-    ok = wait_for(mech, {1001}, 30)
+    ok = wait_for(mech, {1001}, 25)
     got = arrivals(mech)
     fate = f"started {got[1000]:.0f}s after send" if 1000 in got else "LOST (not started by end of test)"
     return (f"outage {mech}: nudge sent while server down {outcome} after {blocked:.2f}s, {fate}; "
             f"server restart took {restart:.0f}s; next nudge "
             + (f"started {got[1001]:.2f}s after send (call {after * 1000:.0f}ms)"
-               if ok else "NOT started within 30s"))
+               if ok else "NOT started within 25s"))
 
 
 SERVER: list = [None]  # the current server process (the outage test replaces it)
+
+
+def print_row(r: dict) -> None:
+    def fmt(x: float) -> str:
+        return f"{x:6.2f}s" if x <= 30 else "  >30s"
+    name = {"A": "A task.delay -> task worker", "B": "B emit_event -> trigger -> flow"}[r["mech"]]
+    made = fmt(r["made"]) if r["mech"] == "B" else "      -"
+    print(f"{name:<32}{r['n']:>5}/{r['k']:<2}{fmt(r['first'])}{fmt(r['p50'])}{fmt(r['p95'])}"
+          f"{fmt(r['max'])}{made:>9}{r['b50'] * 1000:>7.1f}ms{r['bmax'] * 1000:>7.1f}ms"
+          f"{r['cpu']:>8.1f}s{r['srv_cpu']:>7.1f}s{r['span']:>6.0f}s{r['ready']:>7.1f}s{r['load']:>5.1f}",
+          flush=True)
 
 
 def main() -> None:
@@ -240,18 +256,24 @@ def main() -> None:
         raise TimeoutError("benchmark aborted after 300 s")
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(300)  # hard bound on the whole run; cleanup still happens in `finally`
-    bench_dir, rows, notes = os.environ["NUDGE_BENCH_DIR"], [], []
+    bench_dir = os.environ["NUDGE_BENCH_DIR"]
     try:
         import prefect
         with open("/proc/cpuinfo") as f:
             cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
         print(f"machine: {os.cpu_count()} cores, CPU {cpu}; Python {sys.version.split()[0]}, "
               f"Prefect {prefect.__version__}; load avg now {os.getloadavg()[0]:.1f}", flush=True)
+        print("latency = consumer start - send time (first = nudge #0, p50/p95/max over all K, not "
+              "arrived = >30s); arrived = started within 30 s;\nrun made = p50 of (flow-run creation by"
+              " the automation - send time); call = time the sender call blocked; CPU = CPU seconds in"
+              "\nthe measured window (consumer incl. its child processes); window = send phase + drain "
+              "wait; load = 1-min load average at the end of the window\n")
+        print(f"{'mechanism':<32}{'arrived':>8}{'first':>7}{'p50':>7}{'p95':>7}{'max':>7}{'run made':>9}"
+              f"{'call p50':>9}{'call max':>9}{'cons CPU':>9}{'srv CPU':>8}{'window':>7}{'warm-up':>8}"
+              f"{'load':>5}", flush=True)
         SERVER[0] = start_server()
         for mech in ("A", "B"):
-            row, note = run_mechanism(mech, args.k, args.interval, not args.no_outage)
-            rows.append(row)
-            notes.append(note)
+            run_mechanism(mech, args.k, args.interval, not args.no_outage)
     except BaseException:
         for log in ("server.log", "task-worker.log", "runner.log"):
             p = os.path.join(bench_dir, log)
@@ -263,24 +285,6 @@ def main() -> None:
         if SERVER[0]:
             stop(SERVER[0])
         shutil.rmtree(bench_dir, ignore_errors=True)
-
-    def fmt(x: float) -> str:
-        return f"{x:6.2f}s" if x <= 30 else "  >30s"
-    names = {"A": "A task.delay -> task worker", "B": "B emit_event -> trigger -> flow"}
-    print(f"\n{'mechanism':<32}{'arrived':>8}{'first':>7}{'p50':>7}{'p95':>7}{'max':>7}{'run made':>9}"
-          f"{'call p50':>9}{'call max':>9}{'cons CPU':>9}{'srv CPU':>8}{'window':>7}{'warm-up':>8}{'load':>5}")
-    for r in rows:
-        made = fmt(r["made"]) if r["mech"] == "B" else "      -"
-        print(f"{names[r['mech']]:<32}{r['n']:>5}/{r['k']:<2}{fmt(r['first'])}{fmt(r['p50'])}"
-              f"{fmt(r['p95'])}{fmt(r['max'])}{made:>9}{r['b50'] * 1000:>7.1f}ms{r['bmax'] * 1000:>7.1f}ms"
-              f"{r['cpu']:>8.1f}s{r['srv_cpu']:>7.1f}s{r['span']:>6.0f}s{r['ready']:>7.1f}s{r['load']:>5.1f}")
-    print("latency = consumer start - send time (first = nudge #0, p50/p95/max over all K, not-arrived"
-          " = >30s); arrived = started within 30 s;\nrun made = p50 of flow-run creation by the "
-          "automation - send time; call = time the sender call blocked; CPU = CPU seconds during the"
-          "\nmeasured window (consumer incl. its child processes); window = send phase + drain wait;"
-          " load = 1-min load average at the end of the window")
-    for n in filter(None, notes):
-        print(n)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,27 @@ def audit_verify() -> None:
           f"({report.checked} entries before it verified)")
 
 
+user_app = typer.Typer(help="web sign-in accounts 账号", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("password")
+def user_password(username: str) -> None:
+    """Set a user's web sign-in password (asked twice, not echoed); their sessions end."""
+    from domain.accounts import service as accounts
+    from domain.db import session_scope
+    from domain.errors import DomainError
+
+    password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            accounts.operator_set_password(session=session, username=username, new_password=password,
+                                           operator="operator:cli")
+    except DomainError as exc:
+        _fail(f"refused: {exc.zh} / {exc.en}", 2)
+    typer.echo(f"password of {username} set; their open sessions were signed out")
+
+
 @policy_app.command("check")
 def policy_check(folder: Path = typer.Argument(None, help="policy folder (default: the configured one)")) -> None:
     """Validate a policy folder; print its version, or the file, line and reason it is refused."""

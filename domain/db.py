@@ -1,4 +1,5 @@
 """Engine and sessions for SQLite (embedded default, WAL) and PostgreSQL."""
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +14,7 @@ def make_engine(url: str) -> Engine:
     import domain.models  # noqa: F401  (every table mapped before the first query, in any process)
 
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **_POOL)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -33,19 +34,25 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **_POOL)
 
 
+# More connections than the web server's worker threads (anyio's default limit is 40): a thread
+# must never wait for a connection that only another waiting thread could give back.
+_POOL = {"pool_size": 20, "max_overflow": 25, "pool_timeout": 30}
 _engine: Engine | None = None
+_engine_lock = threading.Lock()
 
 
 def get_engine() -> Engine:
-    """The process's engine, made on first use from the settings."""
+    """The process's engine, made once on first use from the settings (thread-safe)."""
     global _engine
     if _engine is None:
-        settings = get_settings()
-        settings.home.mkdir(parents=True, exist_ok=True)
-        _engine = make_engine(settings.resolved_database_url)
+        with _engine_lock:
+            if _engine is None:
+                settings = get_settings()
+                settings.home.mkdir(parents=True, exist_ok=True)
+                _engine = make_engine(settings.resolved_database_url)
     return _engine
 
 

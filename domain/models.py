@@ -2,10 +2,11 @@
 from domain.accounts.models import LoginAttempt, WebSession
 from domain.audit.models import AuditEvent, AuditHead
 from domain.cases.models import Case
+from domain.documents.models import Document, DocumentRendition, DocumentSequence
 from domain.escalation.models import Approval
 from domain.orders.models import Evidence, Notice, Order
 from domain.processes.models import FraudAccount, Process
 from domain.units.models import Unit
 from domain.users.models import User
 
-__all__ = ["LoginAttempt", "WebSession", "AuditEvent", "AuditHead", "Approval", "Case", "Evidence", "FraudAccount", "Notice", "Order", "Process", "Unit", "User"]
+__all__ = ["LoginAttempt", "WebSession", "AuditEvent", "AuditHead", "Approval", "Case", "Document", "DocumentRendition", "DocumentSequence", "Evidence", "FraudAccount", "Notice", "Order", "Process", "Unit", "User"]

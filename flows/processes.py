@@ -1,6 +1,8 @@
 """The cross-department processes as Prefect flows: one flow per kind, each run advances one
 process by whatever is due (the state is in our tables; a run that finds nothing due does nothing).
 Flow runs are named after the process and tagged with its case and unit for the Prefect UI."""
+import logging
+
 from prefect import flow, get_run_logger, tags
 
 from domain.db import session_scope
@@ -9,6 +11,7 @@ from domain.processes.models import Process
 from domain.timeutil import utcnow
 
 processes.load_kinds()
+log = logging.getLogger("lianban.flows.processes")
 
 
 def _advance(process_id: int) -> str | None:
@@ -48,10 +51,23 @@ def advance_due_processes(*, via_prefect: bool = True, limit: int = 200) -> int:
     moved = 0
     for process_id, kind, title, case_id, unit_id in due:
         labels = [f"process:{process_id}", f"unit:{unit_id}"] + ([f"case:{case_id}"] if case_id else [])
-        if via_prefect:
-            with tags(*labels):
-                moved += PROCESS_FLOWS[kind](process_id, title) is not None
-        else:
-            with session_scope() as session:
-                moved += processes.advance(session=session, process_id=process_id) is not None
+        try:
+            if via_prefect:
+                with tags(*labels):
+                    moved += PROCESS_FLOWS[kind](process_id, title) is not None
+            else:
+                with session_scope() as session:
+                    moved += processes.advance(session=session, process_id=process_id) is not None
+        except Exception:  # one broken process must not hold up the others; it is retried next pass
+            log.exception("advance_failed process_id=%s kind=%s", process_id, kind)
+            _retry_later(process_id)
     return moved
+
+
+def _retry_later(process_id: int) -> None:
+    """The claim cleared `needs_advance` before the failure rolled back; make sure it is looked at again."""
+    from sqlalchemy import update
+
+    with session_scope() as session:
+        session.execute(update(Process).where(Process.id == process_id, Process.closed_at.is_(None))
+                        .values(needs_advance=True))

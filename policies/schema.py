@@ -249,6 +249,9 @@ class DisciplinaryRules(Strict):
 
 class DissuasionRules(Strict):
     order_kind_by_risk: dict[Literal["high", "medium", "low"], str]
+    # area unit code → the police station serving it; the victim's area or the nearest area above it
+    # that is listed wins, else the fallback (domain/processes/dissuasion.py)
+    police_unit_by_area: dict[str, str] = Field(default_factory=dict)
     fallback_police_unit_code: str
     outcomes: list[str] = Field(min_length=1)
     basis: str

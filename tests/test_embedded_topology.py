@@ -2,6 +2,8 @@
 as separate processes — including an outage: with Prefect stopped, people still register and
 decide, and the follow-ups catch up when it returns."""
 import os
+import random
+import signal
 import subprocess
 import sys
 import time
@@ -55,8 +57,14 @@ def topology(tmp_path):
     def restart_prefect():
         state["server"] = start_prefect_server(prefect_port, tmp_path / "prefect")
 
+    def kill_runner():
+        """kill -9 the runner and the flow runs it started (one process group), then start it again."""
+        os.killpg(children[0].pid, signal.SIGKILL)
+        children[0].wait()
+        children[0] = spawn("runner", [sys.executable, "-m", "cli.main", "worker"])
+
     yield {"web": web, "stop_prefect": lambda: stop_process(state["server"]), "start_prefect": restart_prefect,
-           "logs": logs}
+           "kill_runner": kill_runner, "logs": logs}
     web.close()
     for child in children:
         stop_process(child)
@@ -108,3 +116,41 @@ def test_processes_follow_up_and_survive_a_prefect_outage(topology):
     print(f"caught up {time.monotonic() - returned:.2f} s after Prefect returned")
     report = web.get("/api/v1/audit/verify", headers=auth("auditor")).json()
     assert report["ok"], report
+
+
+def test_killing_the_runner_mid_process_loses_and_duplicates_no_order(topology):
+    web = topology["web"]
+    branch = web.get("/api/v1/orders", headers=auth("office"))  # warm-up
+    assert branch.status_code == 200
+    units = {}
+    started = []
+    rng = random.Random(7)
+    for round_number in range(3):
+        for n in range(3):
+            response = web.post("/api/v1/processes/reverse-audit", headers=auth("office"), json={
+                "branch_unit_id": _unit(web, units, "bank.icbc.jz.jiangling"), "reason": f"第{round_number}轮 第{n}次",
+                "clerks": ["柜员甲"]})
+            assert response.status_code == 201, response.text
+            started.append(response.json()["id"])
+        time.sleep(rng.uniform(0.2, 3.0))
+        topology["kill_runner"]()
+
+    def all_measures_issued():
+        details = [web.get(f"/api/v1/processes/{pid}", headers=auth("office")).json() for pid in started]
+        return all(d["stage"] == "measures_issued" for d in details) and details
+
+    details = wait_until(all_measures_issued, 180, step=1)
+    assert details, "processes did not all advance after the runner restarts"
+    for detail in details:
+        kinds = sorted(o["kind"] for o in detail["orders"])
+        assert kinds == ["card_issuance_suspension", "circulated_criticism", "interview_notice",
+                         "rectification_report"], (detail["id"], kinds)
+    total = web.get("/api/v1/orders?limit=1", headers=auth("office")).json()["total"]
+    assert total == 4 * len(started)
+    assert web.get("/api/v1/audit/verify", headers=auth("auditor")).json()["ok"]
+
+
+def _unit(web, cache, code):
+    if code not in cache:
+        cache[code] = web.get("/api/v1/units", params={"code": code}, headers=auth("office")).json()[0]["id"]
+    return cache[code]

@@ -1,4 +1,6 @@
 """The person behind a web request: their session cookie, checked against the session table."""
+from dataclasses import dataclass
+
 from fastapi import Depends, Request
 from sqlmodel import Session
 
@@ -9,13 +11,28 @@ from domain.users.models import User
 from web.security import SESSION_COOKIE
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What the page layout shows of the signed-in person, readable after the request's database
+    session is gone (an error page is rendered after the rollback)."""
+    id: int
+    username: str
+    display_name: str
+    role: str
+    leader_tier: str | None
+
+    @classmethod
+    def of(cls, user: User) -> "Viewer":
+        return cls(user.id, user.username, user.display_name, user.role, user.leader_tier)
+
+
 class LoginRequired(NotAuthenticated):
     """Raised for a page that needs a signed-in person; the web error handler sends them to /login."""
 
 
 def optional_user(request: Request, session: Session = Depends(get_session)) -> User | None:
     user = accounts.user_for_session(session=session, token=request.cookies.get(SESSION_COOKIE))
-    request.state.user = user
+    request.state.viewer = Viewer.of(user) if user is not None else None
     return user
 
 

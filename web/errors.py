@@ -18,7 +18,7 @@ from web.templating import render
 
 
 def _user(request: Request):
-    return getattr(request.state, "user", None)
+    return getattr(request.state, "viewer", None)
 
 
 def _message_response(request: Request, status: int, title: str, message: str) -> Response:
@@ -29,7 +29,11 @@ def _message_response(request: Request, status: int, title: str, message: str) -
 
 
 def login_redirect(request: Request) -> Response:
-    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+    """To the sign-in page, coming back afterwards to the page asked for (a GET; after a refused
+    post the form's data is gone, so back to the start page)."""
+    target = "/login"
+    if request.method == "GET" and not is_htmx(request):
+        target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

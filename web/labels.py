@@ -66,3 +66,15 @@ AUDIT_ACTIONS = {
 # Fraud types the office registers most (free text; these are only suggestions, stored as typed).
 FRAUD_TYPE_SUGGESTIONS = ("冒充领导", "冒充公检法", "冒充客服", "虚假投资理财", "刷单返利", "虚假网络贷款",
                           "网络婚恋交友", "虚假购物", "游戏产品虚假交易", "冒充熟人")
+
+# Fields a timeline entry shows when they changed.
+CHANGE_FIELDS = {
+    "stage": N_("Stage"),
+    "escalation_state": N_("Escalation"),
+    "status": N_("Status"),
+    "leader_tier": N_("Leader tier"),
+    "next_tier": N_("Next tier"),
+    "supervised": N_("Listed for supervision"),
+    "comment": N_("Comment"),
+    "return_comment": N_("Leader's comment"),
+}

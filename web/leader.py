@@ -27,7 +27,8 @@ POLL_SECONDS = 2
 def _queue_context(session: Session, user: User) -> dict:
     items, total = overview.leader_queue(session=session, actor=user, limit=QUEUE_SIZE)
     _, areas = overview.names(session=session, unit_ids={i.case.area_unit_id for i in items})
-    return dict(items=items, total=total, areas=areas, version=_version(items, total), poll_seconds=POLL_SECONDS)
+    return dict(items=items, total=total, areas=areas, version=_version(items, total), poll_seconds=POLL_SECONDS,
+                errors={}, decided=False, comment="", message=None)
 
 
 def _version(items: list[overview.PendingApproval], total: int) -> str:

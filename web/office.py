@@ -88,6 +88,7 @@ def register_case(request: Request, session: Session = Depends(get_session), use
                   case_number: str = Form(""), amount_cny: str = Form(""), fraud_type: str = Form(""),
                   victim_name: str = Form(""), victim_phone: str = Form(""), area: str = Form(""),
                   reported_at: str = Form("")) -> Response:
+    require_role(user, "office", "admin")  # before reading the form: a refusal, not a form error
     values = dict(case_number=case_number, amount_cny=amount_cny, fraud_type=fraud_type, victim_name=victim_name,
                   victim_phone=victim_phone, area=area, reported_at=reported_at)
     try:
@@ -97,8 +98,6 @@ def register_case(request: Request, session: Session = Depends(get_session), use
             reported_at=_reported_at(reported_at)))
     except DomainError as exc:
         session.rollback()
-        if exc.status == 403:
-            raise
         return render(request, "office/case_new.html", user=user, status_code=exc.status,
                       **_form_context(session, values, field_errors(request, exc)))
     session.commit()
@@ -132,5 +131,6 @@ def case_page(request: Request, case_id: int, registered: str = "", session: Ses
                   places=places, explanation=overview.explain_rule(case.tier_rule_id, case.tier_policy_version),
                   explanations=explanations, flash=flash, system_actor=SYSTEM_ACTOR,
                   timeline=[(event, _changes(event)) for event in events],
+                  actors=overview.display_names(session=session, usernames={e.actor for e in events}),
                   victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
                   now=utcnow())

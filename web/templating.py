@@ -92,7 +92,8 @@ def build_environment() -> jinja2.Environment:
     env.filters.update(money=money, date=date_text, datetime=datetime_text, iso_local=iso_local,
                        stage=_label(labels.STAGES), escalation_state=_label(labels.ESCALATION_STATES),
                        role=_label(labels.ROLES), tier=_label(labels.LEADER_TIERS),
-                       approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS))
+                       approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS),
+                       field_label=_label(labels.CHANGE_FIELDS))
     env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)
     return env
 

@@ -2,7 +2,7 @@
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
-from api.deps import current_user, get_session
+from api.deps import TransactionalRoute, current_user, get_session
 from api.schemas import ChainReportOut, PolicyOut
 from domain.audit import service as audit
 from domain.errors import InvalidInput
@@ -11,7 +11,7 @@ from domain.users.models import User
 from domain.users.service import require_role
 from policies.loader import PolicyError, PolicySet
 
-router = APIRouter(prefix="/api/v1", tags=["oversight 督导"])
+router = APIRouter(prefix="/api/v1", tags=["oversight 督导"], route_class=TransactionalRoute)
 
 
 def _policy_out(policy: PolicySet) -> PolicyOut:

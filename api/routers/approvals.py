@@ -2,7 +2,7 @@
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from sqlmodel import Session
 
-from api.deps import current_user, get_session
+from api.deps import TransactionalRoute, current_user, get_session
 from api.schemas import ApprovalOut, ApprovalQueueItem, Decision
 from domain.cases.models import Case
 from domain.escalation import service as escalation
@@ -10,7 +10,7 @@ from domain.money import format_wan
 from domain.users.models import User
 from flows.nudge import nudge_follow_up
 
-router = APIRouter(prefix="/api/v1/approvals", tags=["approvals 审批"])
+router = APIRouter(prefix="/api/v1/approvals", tags=["approvals 审批"], route_class=TransactionalRoute)
 
 
 @router.get("", response_model=list[ApprovalQueueItem])

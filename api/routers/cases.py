@@ -2,14 +2,14 @@
 from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import Session, select
 
-from api.deps import current_user, get_session
+from api.deps import TransactionalRoute, current_user, get_session
 from api.schemas import ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage
 from domain.audit import service as audit
 from domain.cases import service as cases
 from domain.escalation.models import Approval
 from domain.users.models import User
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
+router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"], route_class=TransactionalRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseCreated)

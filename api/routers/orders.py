@@ -1,19 +1,20 @@
 """/api/v1/orders: issue orders, a unit's inbox, acknowledge, report back with evidence, review."""
+import json
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from api.deps import current_user, get_session
+from api.deps import TransactionalRoute, current_user, get_session
 from domain.orders import evidence as evidence_service
 from domain.orders import service as orders
-from domain.orders.models import Notice, Order
+from domain.orders.models import Order
 from domain.money import from_fen
 from domain.users.models import User
 
-router = APIRouter(prefix="/api/v1", tags=["orders 指令"])
+router = APIRouter(prefix="/api/v1", tags=["orders 指令"], route_class=TransactionalRoute)
 MAX_UPLOAD_READ = 210 * 1024 * 1024  # hard ceiling before the policy's own limit is checked
 
 
@@ -48,12 +49,14 @@ class OrderOut(BaseModel):
     overdue_report: bool
     reminders: int
     escalated: bool
+    outcome: str | None = None  # the reported outcome, for orders that list outcomes
 
     @classmethod
     def of(cls, order: Order) -> "OrderOut":
         data = order.model_dump()
         amount = order.reported_amount_fen
-        return cls(**data, reported_amount_cny=str(from_fen(amount)) if amount is not None else None)
+        return cls(**data, reported_amount_cny=str(from_fen(amount)) if amount is not None else None,
+                   outcome=json.loads(order.details or "{}").get("outcome"))
 
 
 class OrderPage(BaseModel):
@@ -67,6 +70,8 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str
     amount_cny: str | int | float | None = None
+    outcome: str | None = Field(default=None, max_length=40, description="for orders that list outcomes "
+                                "(内鬼移送, 劝阻): one of them, e.g. administrative_penalty, dissuaded")
 
 
 class ReviewIn(BaseModel):
@@ -140,7 +145,7 @@ def start(order_id: int, session: Session = Depends(get_session), user: User = D
 @router.post("/orders/{order_id}/report", response_model=OrderOut)
 def report(order_id: int, body: ReportIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return _act(session, orders.report(session=session, actor=user, order_id=order_id, text=body.text,
-                                       amount_cny=body.amount_cny))
+                                       amount_cny=body.amount_cny, outcome=body.outcome))
 
 
 @router.post("/orders/{order_id}/accept", response_model=OrderOut)
@@ -194,6 +199,5 @@ def _quote(name: str) -> str:
 def my_notices(limit: int = Query(50, ge=1, le=200), session: Session = Depends(get_session),
                user: User = Depends(current_user)):
     """Reminders, escalations and outcomes addressed to the caller's unit."""
-    rows = session.exec(select(Notice).where(Notice.unit_id == user.unit_id)
-                        .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)).all()
-    return [NoticeOut.model_validate(n, from_attributes=True) for n in rows]
+    return [NoticeOut.model_validate(n, from_attributes=True)
+            for n in orders.notices_for(session=session, actor=user, limit=limit)]

@@ -5,14 +5,14 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import current_user, get_session
+from api.deps import TransactionalRoute, current_user, get_session
 from api.routers.orders import OrderOut
 from domain.processes import payments, reverse_audit
 from domain.processes import queries as process_queries
 from domain.processes.models import Process
 from domain.users.models import User
 
-router = APIRouter(prefix="/api/v1", tags=["processes 流程"])
+router = APIRouter(prefix="/api/v1", tags=["processes 流程"], route_class=TransactionalRoute)
 
 
 class ProcessOut(BaseModel):

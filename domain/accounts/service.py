@@ -363,3 +363,16 @@ def reset_password(*, session: Session, actor: User, user_id: int, new_password:
     audit.record(session=session, actor=actor.username, action="user.password_reset", entity_type="user",
                  entity_id=user.id)
     return user
+
+
+def operator_set_password(*, session: Session, username: str, new_password: str, operator: str) -> User:
+    """The operator at the server sets a password (the first administrator's, or one nobody can
+    reset any more): `lianban user password`. Recorded in the audit trail under the operator."""
+    user = session.exec(select(User).where(User.username == _normalise_username(username))).first()
+    if user is None:
+        raise NotFound("user_not_found", f"用户 {username} 不存在", f"user {username} does not exist", field="username")
+    user.password_hash = hash_password(check_new_password(new_password, username=user.username, field="password"))
+    session.add(user)
+    _end_sessions_of(session, user.id)
+    audit.record(session=session, actor=operator, action="user.password_reset", entity_type="user", entity_id=user.id)
+    return user

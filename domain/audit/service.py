@@ -39,8 +39,9 @@ def record(*, session: Session, actor: str, action: str, entity_type: str, entit
     """Append one event in the caller's transaction (it commits or rolls back with the change)."""
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
+        # The very first entry: create the head row race-free, then lock it like every append does.
+        _insert_head_if_missing(session)
+        head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     at = at or utcnow()
     fields = dict(seq=head.last_seq + 1, at=at, actor=actor, action=action, entity_type=entity_type,
                   entity_id=entity_id, before=canonical_json(before), after=canonical_json(after),
@@ -51,6 +52,18 @@ def record(*, session: Session, actor: str, action: str, entity_type: str, entit
     session.add(head)
     session.flush()
     return event
+
+
+def _insert_head_if_missing(session: Session) -> None:
+    values = {"id": 1, "last_seq": 0, "last_hash": GENESIS}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        session.execute(insert(AuditHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+
+        session.execute(insert(AuditHead).values(**values).on_conflict_do_nothing(index_elements=["id"]))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ that reached them) and reads with indexed queries; nothing here changes state.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import case, literal
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
@@ -102,22 +103,23 @@ class WeekCounts:
 def weekly_by_tier(*, session: Session, actor: User, weeks: int = 12, now: datetime | None = None,
                    policy: PolicySet | None = None) -> list[WeekCounts]:
     """Cases registered per week (Monday to Sunday, Beijing time) by the leader tier they went to,
-    oldest week first. Rules of older policy versions that no longer exist count under their tier
-    if the running policy still names it, otherwise under "none"."""
+    oldest week first. Rules of older policy versions that no longer exist count under "none".
+    One query: the database sorts each case into its week by comparing with the week boundaries
+    (an indexed range, no date function per row) and counts per week and rule."""
     now = now or utcnow()
     policy = policy or current_policy()
     tier_of_rule = {t.id: t.leader_tier for t in policy.escalation.tiers}
     today = now.astimezone(SHANGHAI).date()
     first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first_monday, datetime.min.time(), tzinfo=SHANGHAI)
-    query = _where_visible(select(Case.registered_at, Case.tier_rule_id).where(Case.registered_at >= since), actor)
-    buckets = [WeekCounts(first_monday + timedelta(weeks=i), dict.fromkeys((*LEADER_TIERS, NO_TIER), 0))
-               for i in range(weeks)]
-    for registered_at, rule_id in session.exec(query).all():
-        local = registered_at.astimezone(SHANGHAI).date()
-        index = (local - first_monday).days // 7
-        if 0 <= index < weeks:
-            buckets[index].counts[tier_of_rule.get(rule_id, NO_TIER) if rule_id else NO_TIER] += 1
+    starts = [datetime.combine(first_monday + timedelta(weeks=i), datetime.min.time(), tzinfo=SHANGHAI)
+              for i in range(weeks)]
+    week = case(*[(Case.registered_at < start, i - 1) for i, start in enumerate(starts[1:], start=1)],
+                else_=weeks - 1) if weeks > 1 else literal(0)
+    query = _where_visible(select(week, Case.tier_rule_id, func.count()).where(Case.registered_at >= starts[0])
+                           .group_by(week, Case.tier_rule_id), actor)
+    buckets = [WeekCounts(start.date(), dict.fromkeys((*LEADER_TIERS, NO_TIER), 0)) for start in starts]
+    for index, rule_id, count in session.exec(query).all():
+        buckets[index].counts[tier_of_rule.get(rule_id, NO_TIER) if rule_id else NO_TIER] += count
     return buckets
 
 
@@ -186,3 +188,10 @@ def queue_item(*, session: Session, actor: User, approval_id: int, now: datetime
         raise NotFound("approval_not_found", f"审批 {approval_id} 不存在或不是呈报给您的",
                        f"approval {approval_id} does not exist or is not addressed to you")
     return _pending(row[0], row[1], now or utcnow())
+
+
+def display_names(*, session: Session, usernames: set[str]) -> dict[str, str]:
+    """Usernames (as the audit trail records actors) to the names people know."""
+    if not usernames:
+        return {}
+    return dict(session.exec(select(User.username, User.display_name).where(User.username.in_(usernames))).all())

@@ -74,7 +74,7 @@ def qr_data_uri(url: str) -> str:
     """The verification link as a QR code: a tiny PNG data URI, 4 px per module, drawn without
     smoothing (document.css: image-rendering: pixelated) so it prints sharp. An inline SVG looks the
     same but costs ~25 ms a render in WeasyPrint's SVG path parser; the PNG costs ~1 ms."""
-    return segno.make(url, error="m", micro=False, mask=0).png_data_uri(scale=4, border=0)
+    return segno.make(url, error="m", micro=False, mask=0).png_data_uri(scale=1, border=0)
 
 
 def _masthead_size(header: str) -> tuple[float, float]:

@@ -64,6 +64,14 @@ def notify(*, session: Session, unit_id: int, kind: str, message: str, order_id:
     session.add(Notice(unit_id=unit_id, order_id=order_id, kind=kind, message=message, created_at=now))
 
 
+def notices_for(*, session: Session, actor: User, limit: int = 50) -> list[Notice]:
+    """Reminders, escalations and outcomes addressed to the actor's unit or a unit below it (an
+    outlet without a liaison of its own is read by its branch's), newest first."""
+    return list(session.exec(select(Notice).where(Notice.unit_id.in_(units.subtree_ids(session=session,
+                                                                                         root_id=actor.unit_id)))
+                             .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)).all())
+
+
 def office_unit_id(session: Session) -> int | None:
     return session.exec(select(Unit.id).where(Unit.kind == "office").order_by(Unit.id)).first()
 
@@ -203,7 +211,7 @@ def _transition(*, session: Session, order: Order, to: str, actor_name: str, val
         # The process's flow looks again (e.g. a rectification accepted → lift the suspension).
         session.execute(update(Process).where(Process.id == order.process_id).values(needs_advance=True))
     audit.record(session=session, actor=actor_name, action=f"order.{to}", entity_type="order", entity_id=order.id,
-                 before=before, after={**view(order), **{k: v for k, v in values.items() if k.endswith(("_text", "comment", "reason", "_fen"))}},
+                 before=before, after={**view(order), **{k: v for k, v in values.items() if k.endswith(("_text", "comment", "reason", "_fen", "details"))}},
                  rule=rule or f"orders.{order.kind}", at=now)
     log.info("order_transition order_id=%s from=%s to=%s actor=%s", order.id, source, to, actor_name)
     return order
@@ -227,8 +235,10 @@ def start_work(*, session: Session, actor: User, order_id: int) -> Order:
     return _transition(session=session, order=order, to="in_progress", actor_name=actor.username, now=utcnow())
 
 
-def report(*, session: Session, actor: User, order_id: int, text: str, amount_cny: object = None) -> Order:
-    """反馈: what was done, and for stop-payments and freezes the amount actually held."""
+def report(*, session: Session, actor: User, order_id: int, text: str, amount_cny: object = None,
+           outcome: str | None = None) -> Order:
+    """反馈: what was done, for stop-payments and freezes the amount actually held, and for orders
+    whose details list `outcomes` (内鬼移送, 劝阻) which one it was."""
     order = _as_addressee(session, actor, order_id)
     text = (text or "").strip()
     if not text or len(text) > 5000:
@@ -246,6 +256,14 @@ def report(*, session: Session, actor: User, order_id: int, text: str, amount_cn
             raise InvalidInput("bad_amount", "金额须为非负数，最多两位小数", "amount must be zero or more, in fen",
                                field="amount_cny")
         values["reported_amount_fen"] = to_fen(amount)
+    details = json.loads(order.details or "{}")
+    if details.get("outcomes") or outcome is not None:
+        allowed = details.get("outcomes") or []
+        if outcome not in allowed:
+            raise InvalidInput("bad_outcome", f"处理结果须为以下之一：{'、'.join(allowed)}" if allowed else "此类指令无需填写处理结果",
+                               f"outcome must be one of: {', '.join(allowed)}" if allowed else "this order takes no outcome",
+                               field="outcome")
+        values["details"] = json.dumps({**details, "outcome": outcome}, ensure_ascii=False, sort_keys=True, default=str)
     return _transition(session=session, order=order, to="reported", actor_name=actor.username, values=values,
                        now=values["reported_at"])
 

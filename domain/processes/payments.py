@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 
+from domain.audit import service as audit
 from domain.errors import Conflict, InvalidInput
 from domain.money import format_wan, parse_cny, to_fen
 from domain.policy import current_policy
@@ -93,6 +94,9 @@ def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
     step.update_data(round=step.data["round"] + 1)
     process.needs_advance = True
     session.add(process)
+    audit.record(session=session, actor=actor.username, action="process.renewal_requested", entity_type="process",
+                 entity_id=process.id, before={"round": step.data["round"] - 1, "expires_at": expires},
+                 after={"round": step.data["round"]}, rule="processes.freeze.months", at=step.now)
     return process
 
 

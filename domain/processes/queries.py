@@ -31,7 +31,9 @@ def _condition(session: Session, actor: User):
     ancestors = units.ancestor_ids(session=session, unit_id=actor.unit_id)
     not_sealed = or_(Process.sealed_from_unit_id.is_(None), Process.closed_at.is_not(None),
                      Process.sealed_from_unit_id.not_in(ancestors))
-    return (or_(Process.id.in_(addressed), Process.reported_by_unit_id.in_(mine))) & not_sealed
+    # Once closed the seal lifts, and the unit it was sealed from sees the process (stage and outcome).
+    told = Process.closed_at.is_not(None) & Process.sealed_from_unit_id.in_(ancestors)
+    return (or_(Process.id.in_(addressed), Process.reported_by_unit_id.in_(mine), told)) & not_sealed
 
 
 def list_processes(*, session: Session, actor: User, kind: str | None = None, open_only: bool = False,

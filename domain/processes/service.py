@@ -164,3 +164,4 @@ def advance(*, session: Session, process_id: int, policy: PolicySet | None = Non
 def load_kinds() -> None:
     """Import every kind module so its advance function is registered."""
     from domain.processes import payments, reverse_audit  # noqa: F401
+    from domain.processes import disciplinary, dissuasion, referral, suspension  # noqa: F401

@@ -1,0 +1,273 @@
+"""Issuing, correcting, revoking, re-rendering and verifying official documents.
+
+Each function is one short transaction in the caller's session: it changes the rows, writes the
+PDF file (removed again if the transaction rolls back) and appends its audit event. Issuing
+allocates the number in the same transaction (`numbering.allocate`), so an issue that fails
+leaves no gap and two issuers never share a number.
+"""
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from domain.audit import service as audit
+from domain.documents import numbering, render, storage
+from domain.documents.models import KIND_NAMES_ZH, KINDS, STATUS_NAMES_ZH, Document, DocumentRendition
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.policy import current_policy
+from domain.timeutil import SHANGHAI, utcnow
+from domain.users.models import User
+from policies.loader import PolicySet
+
+ISSUER_ROLES = ("office", "admin")
+READER_ROLES = ("office", "admin", "auditor")
+
+# Allowed status changes (from, to) and who may make them; checked in `_transition` only.
+TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("in_force", "superseded"): ISSUER_ROLES,  # a corrected version was issued
+    ("in_force", "revoked"): ISSUER_ROLES,
+}
+
+_LIMITS = {"addressee": 200, "title": 200, "paragraph": 2000, "cell": 200, "cc": 100}
+_MAX_PARAGRAPHS, _MAX_MEASURES, _MAX_CC = 50, 50, 20
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """One row of the measures table: what, by whom, by when (as the document prints it)."""
+    measure: str
+    unit: str | None = None
+    deadline: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentIn:
+    kind: str
+    addressee: str  # 主送机关
+    title: str
+    paragraphs: list[str]
+    measures: list[MeasureRow] = field(default_factory=list)
+    cc: list[str] | None = None  # 抄送; None: the policy's default list
+    order_id: int | None = None
+
+
+Actor = User | str  # a person (role-checked) or a system actor such as "system:orders-flow"
+
+
+def _actor_name(actor: Actor, roles: tuple[str, ...]) -> str:
+    if isinstance(actor, str):
+        return actor
+    if actor.role not in roles:
+        raise Forbidden("documents_forbidden", "您的角色无权执行此操作（公文）",
+                        f"role '{actor.role}' may not do this with documents")
+    return actor.username
+
+
+def _clean(value: str | None, label_zh: str, field_name: str, limit: int, *, required: bool = True) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInput(f"missing_{field_name}", f"{label_zh}不能为空", f"{field_name} must not be empty",
+                               field=field_name)
+        return None
+    if len(text) > limit or any(ord(c) < 32 for c in text):
+        raise InvalidInput(f"bad_{field_name}", f"{label_zh}最长 {limit} 个字符，且不能含控制字符",
+                           f"{field_name} must be at most {limit} printable characters", field=field_name)
+    return text
+
+
+def _validated_content(doc_in: DocumentIn, policy: PolicySet) -> dict:
+    if doc_in.kind not in KINDS:
+        raise InvalidInput("unknown_kind", f"公文种类“{doc_in.kind}”不存在，可选：{'、'.join(KINDS)}",
+                           f"unknown document kind {doc_in.kind!r}", field="kind")
+    if not doc_in.paragraphs or len(doc_in.paragraphs) > _MAX_PARAGRAPHS:
+        raise InvalidInput("bad_paragraphs", f"正文须有 1 至 {_MAX_PARAGRAPHS} 段",
+                           f"give 1 to {_MAX_PARAGRAPHS} paragraphs", field="paragraphs")
+    if len(doc_in.measures) > _MAX_MEASURES:
+        raise InvalidInput("too_many_measures", f"措施表最多 {_MAX_MEASURES} 行",
+                           f"at most {_MAX_MEASURES} measure rows", field="measures")
+    cc = policy.documents.default_cc if doc_in.cc is None else doc_in.cc
+    if len(cc) > _MAX_CC:
+        raise InvalidInput("too_many_cc", f"抄送机关最多 {_MAX_CC} 个", f"at most {_MAX_CC} copy-to bodies", field="cc")
+    documents = policy.documents
+    return {
+        "issuing_body": documents.issuing_body,
+        "header": documents.header,
+        "printed_by": documents.printed_by,
+        "addressee": _clean(doc_in.addressee, "主送机关", "addressee", _LIMITS["addressee"]),
+        "title": _clean(doc_in.title, "标题", "title", _LIMITS["title"]),
+        "paragraphs": [_clean(p, "正文段落", "paragraphs", _LIMITS["paragraph"]) for p in doc_in.paragraphs],
+        "measures": [{"measure": _clean(m.measure, "措施", "measures", _LIMITS["cell"]),
+                      "unit": _clean(m.unit, "责任单位", "measures", _LIMITS["cell"], required=False),
+                      "deadline": _clean(m.deadline, "时限", "measures", _LIMITS["cell"], required=False)}
+                     for m in doc_in.measures],
+        "cc": [_clean(c, "抄送机关", "cc", _LIMITS["cc"]) for c in cc],
+        "policy_version": policy.file_version("documents"),
+    }
+
+
+def public_view(doc: Document) -> dict:
+    """What the audit trail records and the verification page may show (all printed on the PDF)."""
+    return {"number": doc.number, "kind": doc.kind, "version": doc.version, "status": doc.status,
+            "addressee": doc.addressee, "title": doc.title, "issued_at": doc.issued_at.isoformat(),
+            "sha256": doc.sha256, "supersedes_id": doc.supersedes_id, "order_id": doc.order_id}
+
+
+def _render(doc: Document) -> bytes:
+    return render.render_pdf(kind=doc.kind, number=doc.number, version=doc.version,
+                             verification_code=doc.verification_code, issued_at=doc.issued_at, content=doc.content)
+
+
+def _store(*, session: Session, doc: Document, pdf: bytes, now: datetime) -> None:
+    """Write the PDF and make it the document's current one (and a rendition, if new)."""
+    digest = storage.sha256_hex(pdf)
+    doc.sha256 = digest
+    doc.pdf_path = storage.relative_path(year=doc.year, verification_code=doc.verification_code, sha256=digest)
+    storage.write(session=session, relative=doc.pdf_path, data=pdf)
+    session.add(doc)
+    session.flush()
+    if session.exec(select(DocumentRendition.id).where(DocumentRendition.sha256 == digest)).first() is None:
+        session.add(DocumentRendition(document_id=doc.id, sha256=digest, size_bytes=len(pdf), rendered_at=now))
+        session.flush()
+
+
+def issue(*, session: Session, actor: Actor, document_in: DocumentIn, policy: PolicySet | None = None,
+          now: datetime | None = None) -> Document:
+    """Number, render and store a new document (version 1)."""
+    actor_name = _actor_name(actor, ISSUER_ROLES)
+    policy = policy or current_policy()
+    content = _validated_content(document_in, policy)
+    now = now or utcnow()
+    code, year = policy.documents.issuing_code, now.astimezone(SHANGHAI).year  # 〔year〕 is the Beijing year
+    serial = numbering.allocate(session=session, issuing_code=code, year=year)
+    doc = Document(kind=document_in.kind, issuing_code=code, year=year, serial=serial,
+                   number=numbering.format_number(code, year, serial), version=1, status="in_force",
+                   order_id=document_in.order_id, addressee=content["addressee"], title=content["title"],
+                   issued_at=now, issued_by=actor_name, pdf_path="", sha256="",
+                   verification_code=secrets.token_urlsafe(12), content=content)
+    _store(session=session, doc=doc, pdf=_render(doc), now=now)
+    audit.record(session=session, actor=actor_name, action="document.issued", entity_type="document",
+                 entity_id=doc.id, after=public_view(doc), at=now, rule=f"documents@{content['policy_version'][:12]}")
+    return doc
+
+
+def _locked(session: Session, document_id: int) -> Document:
+    doc = session.exec(select(Document).where(Document.id == document_id).with_for_update()
+                       .execution_options(populate_existing=True)).first()
+    if doc is None:
+        raise NotFound("document_not_found", f"公文 {document_id} 不存在", f"document {document_id} does not exist")
+    return doc
+
+
+def _transition(doc: Document, to_status: str, actor: Actor) -> str:
+    allowed = TRANSITIONS.get((doc.status, to_status))
+    if allowed is None:
+        raise Conflict("document_transition_forbidden",
+                       f"{doc.number}（第{doc.version}版）当前状态为“{STATUS_NAMES_ZH[doc.status]}”，"
+                       f"不能改为“{STATUS_NAMES_ZH[to_status]}”",
+                       f"document {doc.id} is {doc.status} and cannot become {to_status}")
+    return _actor_name(actor, allowed)
+
+
+def reissue(*, session: Session, actor: Actor, document_id: int, correction: DocumentIn,
+            policy: PolicySet | None = None, now: datetime | None = None) -> Document:
+    """A corrected re-issue: the same number as the next version, with a new verification code;
+    the version it corrects becomes superseded. The kind and the issuing body stay those of the
+    original (the number belongs to them)."""
+    old = _locked(session, document_id)
+    actor_name = _transition(old, "superseded", actor)
+    policy = policy or current_policy()
+    if correction.kind != old.kind:
+        raise InvalidInput("kind_cannot_change", f"更正不能改变公文种类（原为{KIND_NAMES_ZH[old.kind]}），请另行发文",
+                           "a correction cannot change the kind; issue a new document instead", field="kind")
+    content = _validated_content(correction, policy)
+    for key in ("issuing_body", "header", "printed_by"):
+        content[key] = old.content[key]
+    now = now or utcnow()
+    before = public_view(old)
+    old.status = "superseded"
+    session.add(old)
+    new = Document(kind=old.kind, issuing_code=old.issuing_code, year=old.year, serial=old.serial,
+                   number=old.number, version=old.version + 1, supersedes_id=old.id, status="in_force",
+                   order_id=correction.order_id if correction.order_id is not None else old.order_id,
+                   addressee=content["addressee"], title=content["title"], issued_at=now, issued_by=actor_name,
+                   pdf_path="", sha256="", verification_code=secrets.token_urlsafe(12), content=content)
+    try:
+        _store(session=session, doc=new, pdf=_render(new), now=now)
+    except IntegrityError:  # the row lock prevents this; the unique supersedes_id is the backstop
+        raise Conflict("document_already_corrected", f"{old.number}第{old.version}版已被更正",
+                       f"version {old.version} of {old.number} was already corrected") from None
+    audit.record(session=session, actor=actor_name, action="document.superseded", entity_type="document",
+                 entity_id=old.id, before=before, after=public_view(old), at=now)
+    audit.record(session=session, actor=actor_name, action="document.reissued", entity_type="document",
+                 entity_id=new.id, after=public_view(new), at=now, rule=f"documents@{content['policy_version'][:12]}")
+    return new
+
+
+def revoke(*, session: Session, actor: Actor, document_id: int, reason: str, now: datetime | None = None) -> Document:
+    doc = _locked(session, document_id)
+    actor_name = _transition(doc, "revoked", actor)
+    reason = _clean(reason, "撤销理由", "reason", 500)
+    now = now or utcnow()
+    before = public_view(doc)
+    doc.status, doc.revoked_at, doc.revoke_reason = "revoked", now, reason
+    session.add(doc)
+    session.flush()
+    audit.record(session=session, actor=actor_name, action="document.revoked", entity_type="document",
+                 entity_id=doc.id, before=before, after={**public_view(doc), "reason": reason}, at=now)
+    return doc
+
+
+def rerender(*, session: Session, actor: Actor, document_id: int, now: datetime | None = None) -> Document:
+    """Render a stored document again from its content: same number, version, code and date.
+
+    Unchanged templates reproduce the same bytes, and only a missing file is written back. Changed
+    templates give a new PDF: it becomes the current one (a new rendition, audited); copies of the
+    earlier PDF still verify as genuine.
+    """
+    actor_name = _actor_name(actor, ISSUER_ROLES)
+    doc = _locked(session, document_id)
+    pdf = _render(doc)
+    if storage.sha256_hex(pdf) == doc.sha256:
+        storage.write(session=session, relative=doc.pdf_path, data=pdf)  # no-op if the file is there
+        return doc
+    now = now or utcnow()
+    before = public_view(doc)
+    _store(session=session, doc=doc, pdf=pdf, now=now)
+    audit.record(session=session, actor=actor_name, action="document.rerendered", entity_type="document",
+                 entity_id=doc.id, before=before, after=public_view(doc), at=now)
+    return doc
+
+
+def get(*, session: Session, actor: Actor, document_id: int) -> Document:
+    _actor_name(actor, READER_ROLES)
+    doc = session.get(Document, document_id)
+    if doc is None:
+        raise NotFound("document_not_found", f"公文 {document_id} 不存在", f"document {document_id} does not exist")
+    return doc
+
+
+def pdf_bytes(*, session: Session, actor: Actor, document_id: int) -> tuple[Document, bytes]:
+    """The document's current PDF, checked against its stored hash (a damaged file is refused)."""
+    doc = get(session=session, actor=actor, document_id=document_id)
+    data = storage.read(doc.pdf_path)
+    if data is None or storage.sha256_hex(data) != doc.sha256:
+        raise Conflict("document_file_unavailable", f"{doc.number} 的 PDF 文件缺失或已损坏，请管理员重新生成",
+                       f"the PDF file of document {doc.id} is missing or damaged; re-render it")
+    return doc, data
+
+
+def by_verification_code(*, session: Session, code: str) -> Document | None:
+    code = (code or "").strip()
+    if not code or len(code) > 32:
+        return None
+    return session.exec(select(Document).where(Document.verification_code == code)).first()
+
+
+def match_pdf(*, session: Session, data: bytes) -> Document | None:
+    """The document whose PDF (any rendition) has exactly these bytes, or None."""
+    digest = storage.sha256_hex(data)
+    return session.exec(select(Document).join(DocumentRendition, DocumentRendition.document_id == Document.id)
+                        .where(DocumentRendition.sha256 == digest)).first()

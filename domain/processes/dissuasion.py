@@ -1,0 +1,132 @@
+"""劝阻: a fraud warning (预警) becomes one dissuasion task, by its risk level.
+
+Jingzhou (seed 000): high-risk warnings → home visit (上门劝阻), medium → manual phone call (电话人工
+劝阻), low → SMS (短信劝阻); Caidian (seed 003): 100+ warnings a day. The policy maps each risk level
+to an order kind (`order_kind_by_risk`) and lists the results the addressee may report
+(`outcomes`: dissuaded / not_reached / already_lost), which `orders.report` enforces.
+
+Who dissuades: the police station serving the victim's area, for every risk level. The station is
+the nearest entry of the victim's area or any area above it in the policy's `police_unit_by_area`
+(area code → police unit code), else `fallback_police_unit_code`; the process records which rule
+chose it. Calls and SMS go to the same station because the office's own users cannot act as an
+order's addressee (orders are acknowledged by liaisons and police), and the station knows its area.
+
+When the office accepts the result the process closes; already_lost closes it "became_case" and a
+notice tells the office to register the case (not registered here: the amount is not yet known).
+The victim's name and phone are shown masked everywhere; the phone is kept in `subject_key`.
+
+Stages: started → dissuading → closed. Step key: dissuasion.
+"""
+import json
+import logging
+import re
+
+from sqlmodel import Session
+
+from domain.audit import service as audit
+from domain.cases.service import mask_name, mask_phone
+from domain.errors import Conflict, InvalidInput
+from domain.orders import service as orders
+from domain.policy import current_policy
+from domain.processes import actions
+from domain.processes import service as processes
+from domain.processes.models import Process
+from domain.units import service as units
+from domain.units.models import Unit
+from domain.users.models import User
+from domain.users.service import require_role
+from policies.schema import DissuasionRules
+
+log = logging.getLogger("lianban.processes")
+RULE = "processes.dissuasion"
+AREA_KINDS = ["county", "town", "village"]
+RISK_ZH = {"high": "高危", "medium": "中危", "low": "低危"}
+ACTION_ZH = {"dissuasion_visit": "上门劝阻", "dissuasion_call": "电话人工劝阻", "dissuasion_sms": "短信劝阻"}
+OUTCOME_ZH = {"dissuaded": "劝阻成功", "not_reached": "未联系上", "already_lost": "已被骗（转立案）"}
+
+
+def police_station_for(session: Session, rules: DissuasionRules, area: Unit) -> tuple[Unit | None, str]:
+    """The police unit serving `area`, and the policy rule that chose it."""
+    current: Unit | None = area
+    while current is not None:
+        code = rules.police_unit_by_area.get(current.code)
+        if code is not None:
+            police = units.by_code(session=session, code=code)
+            if police is not None and police.kind == "police":
+                return police, f"police_unit_by_area.{current.code}"
+            log.warning("dissuasion_police_missing area=%s code=%s", current.code, code)
+        current = session.get(Unit, current.parent_id) if current.parent_id is not None else None
+    police = units.by_code(session=session, code=rules.fallback_police_unit_code)
+    return (police if police is not None and police.kind == "police" else None), "fallback_police_unit_code"
+
+
+def _phone(raw: object) -> str:
+    digits = re.sub(r"[\s-]", "", raw) if isinstance(raw, str) else ""
+    if not re.fullmatch(r"\+?\d{7,15}", digits):
+        raise InvalidInput("bad_victim_phone", "联系电话须为7至15位数字", "the phone must be 7 to 15 digits",
+                           field="victim_phone")
+    return digits
+
+
+def start(*, session: Session, actor: User, area: int | str, risk_level: str, victim_name: str, victim_phone: str,
+          warning_number: str | None = None, case_id: int | None = None) -> Process:
+    """The office turns a warning into a dissuasion task; a warning number starts it once only."""
+    require_role(actor, "office", "admin")
+    rules = current_policy().processes.dissuasion
+    area_unit = units.resolve_area(session=session, area=area, allowed_kinds=AREA_KINDS)
+    if risk_level not in rules.order_kind_by_risk:
+        raise InvalidInput("bad_risk_level", f"预警等级须为：{'、'.join(f'{k}（{RISK_ZH.get(k, k)}）' for k in rules.order_kind_by_risk)}",
+                           f"risk_level must be one of: {', '.join(rules.order_kind_by_risk)}", field="risk_level")
+    name = actions.text(victim_name, field="victim_name", label_zh="劝阻对象姓名", max_len=50)
+    phone = _phone(victim_phone)
+    number = actions.text(warning_number, field="warning_number", label_zh="预警编号", max_len=64, required=False)
+    actions.case_id(session, case_id)
+    police, rule = police_station_for(session, rules, area_unit)
+    if police is None:
+        raise Conflict("dissuasion_police_missing", "政策未能为该辖区确定劝阻派出所，请管理员检查 processes.yaml 的"
+                       " dissuasion.police_unit_by_area 与 fallback_police_unit_code",
+                       "the policy names no existing police unit for this area", field="area")
+    return processes.start(session=session, kind="dissuasion", started_by=actor.username,
+                           title=f"{RISK_ZH[risk_level]}预警劝阻 {area_unit.name} {mask_name(name)}",
+                           case_id=case_id, subject_unit_id=area_unit.id, subject_key=phone,
+                           dedupe_key=f"warning:{number}" if number else None,
+                           data={"risk_level": risk_level, "area_unit_id": area_unit.id, "area_name": area_unit.name,
+                                 "victim_name": mask_name(name), "victim_phone": mask_phone(phone),
+                                 "police_unit_id": police.id, "police_rule": rule, "warning_number": number or None})
+
+
+def _tell_office_to_register(step: processes.Step, order_id: int) -> None:
+    data, office = step.data, orders.office_unit_id(step.session)
+    if office is not None:
+        orders.notify(session=step.session, unit_id=office, kind="register_case", order_id=order_id, now=step.now,
+                      message=f"劝阻对象{data['area_name']}{data['victim_name']}（{data['victim_phone']}）已被骗，"
+                              f"请核实被骗金额后登记案件（劝阻流程 {step.process.id}）。")
+    audit.record(session=step.session, actor=processes.SYSTEM, action="process.case_registration_due",
+                 entity_type="process", entity_id=step.process.id, after={"order_id": order_id, "unit_id": office},
+                 rule=f"{RULE}.already_lost", at=step.now)
+
+
+@processes.kind("dissuasion")
+def advance(step: processes.Step) -> None:
+    process, data, rules = step.process, step.data, step.policy.processes.dissuasion
+    if process.stage == "started":
+        kind = rules.order_kind_by_risk[data["risk_level"]]
+        action = ACTION_ZH.get(kind, kind)
+        choices = "、".join(f"{OUTCOME_ZH.get(o, o)}（{o}）" for o in rules.outcomes)
+        step.issue("dissuasion", kind=kind, addressee_unit_id=data["police_unit_id"],
+                   title=f"{RISK_ZH[data['risk_level']]}预警 {action} {data['area_name']}{data['victim_name']}",
+                   details={"outcomes": list(rules.outcomes), "risk_level": data["risk_level"]},
+                   instructions=f"{data['area_name']}{data['victim_name']}（{data['victim_phone']}）"
+                                f"{RISK_ZH[data['risk_level']]}预警，请立即{action}，并反馈劝阻结果：{choices}。")
+        step.move_to("dissuading", rule=RULE, note={"order_kind": kind})
+    if process.stage == "dissuading":
+        order = step.order("dissuasion")
+        if order.status in ("accepted", "closed"):
+            outcome = json.loads(order.details or "{}").get("outcome") or "reported"
+            if outcome == "already_lost":
+                step.close("became_case", rule=f"{RULE}.already_lost")
+                _tell_office_to_register(step, order.id)
+            else:
+                step.close(outcome, rule=RULE)
+        elif order.status == "cancelled":
+            step.close("cancelled", rule=RULE)
