@@ -3,7 +3,7 @@ import functools
 import inspect
 from collections.abc import Iterator
 
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 

@@ -7,6 +7,7 @@ Prints, against the targets of the PDF issue:
 - its PDF size,
 - time and peak memory (RSS) to render 100 different orders in this process,
 - for comparison, renders that build a new FontConfiguration and parse the CSS every time,
+- the one-page order is written to artifacts/documents/bench_one_page.pdf,
 - with --issue: 100 full issues through the domain service (number, render, store, audit) into a
   throw-away SQLite database.
 Progress goes to stderr, results to stdout.
@@ -151,6 +152,9 @@ def main() -> None:
     start = time.perf_counter()
     first = render_one()
     cold_ms = (time.perf_counter() - start) * 1000
+    sample = Path(__file__).resolve().parent.parent / "artifacts" / "documents" / "bench_one_page.pdf"
+    sample.parent.mkdir(parents=True, exist_ok=True)
+    sample.write_bytes(first)  # for a reviewer to look at
     for i in range(3):
         render_one(i)
     log(f"{args.warm} warm renders…")

@@ -1,7 +1,7 @@
 """A demo city (荆州-like): the unit tree, a user of every role, and a few cases.
 
 Demo API tokens are predictable on purpose (`demo-<username>`) so the README's examples work;
-a real deployment creates users with `lianban user add`, which prints a random token once.
+a real deployment creates users on the admin pages (and sets passwords with `lianban user password`).
 """
 from datetime import timedelta
 

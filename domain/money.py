@@ -26,7 +26,7 @@ def parse_cny(raw: object) -> Decimal:
         amount = Decimal(text) * multiplier
     except InvalidOperation:
         raise ValueError(f"not a number: {raw!r}") from None
-    return amount.normalize() if amount == amount.to_integral() else amount
+    return amount
 
 
 def to_fen(amount: Decimal) -> int:

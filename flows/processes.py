@@ -3,9 +3,10 @@ process by whatever is due (the state is in our tables; a run that finds nothing
 Flow runs are named after the process and tagged with its case and unit for the Prefect UI."""
 import logging
 
-from prefect import flow, get_run_logger, tags
+from prefect import flow, get_run_logger, tags, task
 
 from domain.db import session_scope
+from domain.orders import documents as order_documents
 from domain.processes import service as processes
 from domain.processes.models import Process
 from domain.timeutil import utcnow
@@ -71,3 +72,25 @@ def _retry_later(process_id: int) -> None:
     with session_scope() as session:
         session.execute(update(Process).where(Process.id == process_id, Process.closed_at.is_(None))
                         .values(needs_advance=True))
+
+
+@task(name="issue-order-document", task_run_name="公文 for order {order_id}", retries=2, retry_delay_seconds=2)
+def issue_order_document(order_id: int) -> str | None:
+    """Number and render the official document of one order (GB/T 9704), once."""
+    with session_scope() as session:
+        doc = order_documents.issue_for(session=session, order_id=order_id)
+        return doc.number if doc else None
+
+
+def issue_due_documents(*, via_prefect: bool = True, limit: int = 50) -> int:
+    """The documents of orders issued since the last pass (rendering stays out of people's requests)."""
+    with session_scope(reading=True) as session:
+        due = order_documents.due(session=session, limit=limit)
+    issued = 0
+    for order_id in due:
+        try:
+            number = issue_order_document(order_id) if via_prefect else issue_order_document.fn(order_id)
+            issued += number is not None
+        except Exception:  # one bad document must not hold up the others; retried next pass
+            log.exception("document_failed order_id=%s", order_id)
+    return issued

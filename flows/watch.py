@@ -1,25 +1,25 @@
 """The watch: keeps every process moving within seconds.
 
 Each run lasts one window and makes a pass every `poll_seconds`: the escalation steps that are
-due (decision follow-ups, reminders, one tier up) and the processes that something happened to
-or whose timer came. Scheduled so that windows overlap a little; two watches at once are harmless
+due (decision follow-ups, reminders, one tier up), the processes that something happened to or
+whose timer came, and the official documents of newly issued orders. Scheduled so that windows overlap a little; two watches at once are harmless
 because every step happens once (see docs/decisions.md, decision 1)."""
 import time
 
 from prefect import flow, get_run_logger
 
 from flows.escalation import advance_due_steps
-from flows.processes import advance_due_processes
+from flows.processes import advance_due_processes, issue_due_documents
 
 
 @flow(name="watch", flow_run_name="watch {window_seconds}s")
 def watch(window_seconds: int = 90, poll_seconds: float = 1.0) -> dict[str, int]:
     logger = get_run_logger()
-    totals = {"followed_up": 0, "reminded": 0, "escalated": 0, "processes": 0, "passes": 0}
+    totals = {"followed_up": 0, "reminded": 0, "escalated": 0, "processes": 0, "documents": 0, "passes": 0}
     ends = time.monotonic() + window_seconds
     while time.monotonic() < ends:
         try:
-            done = {**advance_due_steps(), "processes": advance_due_processes()}
+            done = {**advance_due_steps(), "processes": advance_due_processes(), "documents": issue_due_documents()}
         except Exception:  # a database or API hiccup must not end the window; the next pass retries
             logger.exception("pass failed; retrying in %.1fs", poll_seconds)
             done = {}

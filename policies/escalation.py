@@ -13,7 +13,7 @@ class TierDecision:
     @property
     def explanation(self) -> str:
         upper = f"below {self.tier.below_cny}" if self.tier.below_cny is not None else "no upper bound"
-        return (f"{self.amount} CNY is at least {self.tier.min_cny} ({upper}): "
+        return (f"{self.amount:.2f} CNY is at least {self.tier.min_cny} ({upper}): "
                 f"rule {self.tier.id} sends it to {self.tier.leader_tier}; basis: {self.tier.basis}")
 
 

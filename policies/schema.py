@@ -167,6 +167,10 @@ class OrderKind(Strict):
     complete_within: DeadlineSpec
     remind_every: Duration
     basis: str = Field(min_length=1)
+    # The official document (PDF) that carries the order, if it goes out on paper.
+    document: Literal["supervision_order", "reverse_audit_order", "suspension_order", "interview_notice",
+                      "referral_letter", "stop_payment_notice", "freeze_notice", "circular",
+                      "rectification_notice"] | None = None
 
 
 class EvidenceRules(Strict):

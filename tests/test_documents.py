@@ -16,7 +16,7 @@ from sqlmodel import func, select
 
 from domain.audit import service as audit
 from domain.db import session_scope
-from domain.documents import numbering
+from domain.documents import codes, numbering
 from domain.documents import service as documents
 from domain.documents.models import Document, DocumentRendition, DocumentSequence
 from domain.settings import PROJECT_ROOT, get_settings
@@ -84,7 +84,8 @@ def test_an_issued_order_reads_back_with_its_number_addressee_and_title(client, 
     assert pdf.headers["x-content-sha256"] == body["sha256"]
     text = pdf_text(pdf.content)
     for expected in (body["number"], ORDER["addressee"], ORDER["title"], "荆州市打击治理电信网络新型违法犯罪联席会议办公室",
-                     "抄送：荆州市公安局，中国人民银行荆州市分行。", "暂停江陵支行新开借记卡业务", body["verification_code"]):
+                     "抄送：荆州市公安局，中国人民银行荆州市分行。", "暂停江陵支行新开借记卡业务",
+                     codes.display(body["verification_code"])):
         assert compact(expected) in text, expected
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日印发", text)
     assert "—1—" in text  # page number "— 1 —"
@@ -165,6 +166,15 @@ def test_every_character_of_the_sample_is_drawn_by_an_embedded_font(engine, city
 
 # --- numbering ---------------------------------------------------------------------------------
 
+def test_verification_codes_are_random_and_forgive_typing():
+    made = {codes.new_code() for _ in range(1000)}
+    assert len(made) == 1000 and all(len(c) == 16 and set(c) <= set(codes.ALPHABET) for c in made)
+    code = "7KQ2M9XD0AB1CDEF"
+    assert codes.display(code) == "7KQ2-M9XD-0AB1-CDEF"
+    assert codes.normalise(" 7kq2-m9xd-oab1-cdef ") == code and codes.normalise("7KQ2M9XD0ABLCDEF") == code
+    assert codes.normalise("7KQ2M9XD0AB1CDE") is None and codes.normalise("7KQ2M9XD0AB1CDEU") is None
+
+
 def test_document_numbers_follow_gb_t_9704():
     assert numbering.format_number("荆反诈联办", 2026, 12) == "荆反诈联办〔2026〕12号"
     assert numbering.parse_number("荆反诈联办〔2026〕12号") == ("荆反诈联办", 2026, 12)
@@ -234,6 +244,36 @@ def test_parallel_issuers_get_serials_without_gaps_or_duplicates(engine, city, d
     assert session.exec(select(DocumentSequence.last_serial)).one() == n
     assert len(list(document_home.rglob("*.pdf"))) == n  # no PDFs left behind by rolled-back issues
     assert audit.verify(session=session).ok
+
+
+def test_issuing_twice_with_the_same_key_takes_one_number(engine, city, session):
+    """A flow retried, restarted, or nudged and swept at once: one document, one number."""
+    key = "order:12:reverse_audit_order"
+    with session_scope(engine) as s:
+        first = documents.issue(session=s, actor="system:flow", document_in=doc_in()).id
+    threads = 8
+    start = threading.Barrier(threads)
+    got, failures = [], []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            with session_scope(engine) as s:
+                got.append(documents.issue(session=s, actor="system:flow",
+                                           document_in=documents.DocumentIn(**{**doc_in().__dict__,
+                                                                               "idempotency_key": key})).id)
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(repr(exc))
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not failures, failures
+    assert len(set(got)) == 1 and first not in got
+    assert session.exec(select(DocumentSequence.last_serial)).one() == 2
+    assert session.exec(select(func.count()).select_from(Document)).one() == 2
 
 
 # --- re-rendering and corrections -----------------------------------------------------------------
@@ -341,6 +381,8 @@ def test_the_verification_page_confirms_a_genuine_pdf_and_rejects_an_altered_or_
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", page.text)
     assert ORDER["paragraphs"][0] not in page.text and doc["sha256"] not in page.text  # nothing beyond the face
 
+    typed = codes.display(doc["verification_code"]).lower().replace("0", "o")  # as someone might type it
+    assert doc["number"] in client.get("/verify", params={"code": typed}).text
     assert client.get("/verify/INVENTED-code-123").status_code == 404
     assert client.get("/api/v1/verify/INVENTED-code-123").json() == {"found": False}
 

@@ -4,7 +4,6 @@ import threading
 import time
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import text
 from sqlmodel import Session, func, select
 

@@ -157,3 +157,29 @@ def test_freeze_lasts_six_months_and_renews_from_its_expiry(client, engine):
     renewed = client.get(f"/api/v1/processes/{process_id}", headers=auth("office")).json()
     new_expiry = datetime.fromisoformat(renewed["data"]["expires_at"])
     assert (new_expiry - expires).days in (181, 182, 183, 184)  # from the old expiry, not from today
+
+
+def test_orders_go_out_as_numbered_documents_their_unit_can_download(client, engine, session):
+    """The reverse audit's orders are carried by official documents (GB/T 9704) that the watch
+    numbers and renders; the addressee's liaison downloads theirs, another bank gets not found."""
+    import io
+
+    from pypdf import PdfReader
+
+    from flows.processes import issue_due_documents
+
+    started = client.post("/api/v1/processes/reverse-audit", headers=auth("office"), json={
+        "branch_unit_id": unit_id(engine, "bank.icbc.jz.jiangling"), "reason": "群众举报", "clerks": ["柜员丙"]}).json()
+    advance()
+    assert issue_due_documents() == 4
+    assert issue_due_documents() == 0  # once
+    measures = orders_of(client, "liaison_icbc", started["id"])
+    interview = measures["interview_notice"]
+    assert interview["document_id"] is not None
+    pdf = client.get(f"/api/v1/orders/{interview['id']}/pdf", headers=auth("liaison_icbc_jiangling"))
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "工商银行江陵支行" in text and "约谈" in text and "荆反诈联办〔" in text
+    assert client.get(f"/api/v1/orders/{interview['id']}/pdf", headers=auth("liaison_ccb")).status_code == 404
+    numbers = {o["document_id"] for o in measures.values()}
+    assert len(numbers) == 4

@@ -118,8 +118,9 @@ def test_expired_session_sends_back_to_login(engine, city):
 
 
 def test_htmx_request_of_a_signed_out_person_redirects_the_whole_page(engine, city):
-    response = new_browser(engine).get("/leader/queue/rows", headers={"HX-Request": "true"})
-    assert response.status_code == 204 and response.headers["HX-Redirect"].startswith("/login")
+    response = new_browser(engine).get("/leader/queue/rows", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/leader/queue"})
+    assert response.status_code == 204 and response.headers["HX-Redirect"] == "/login?next=%2Fleader%2Fqueue"
 
 
 def test_next_never_leaves_the_site(engine, city):

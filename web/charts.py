@@ -76,3 +76,69 @@ def weekly_stacked(weeks: list[WeekCounts], *, width: int = 640, height: int = 2
              for v in range(0, ceiling + 1, step)]
     return StackedBars(width=width, height=height, left=left, top=top, plot_width=plot_width,
                        plot_height=plot_height, bars=bars, ticks=ticks, tiers=TIER_ORDER, weeks=weeks)
+
+
+# ---- overdue orders by unit: horizontal stacked bars, one row per unit ----
+
+LATE_ORDER = ("acknowledge", "report")  # left to right: late to acknowledge, late to report
+
+
+@dataclass(frozen=True)
+class RowSegment:
+    late: str
+    count: int
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Row:
+    y: float
+    height: float
+    label: str  # shortened to fit; the full name is in `name`
+    name: str
+    unit_id: int
+    total: int
+    end: float
+    segments: list[RowSegment]
+
+
+@dataclass(frozen=True)
+class RowBars:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: float
+    plot_height: float
+    rows: list[Row]
+    ticks: list[Tick]  # here `y` holds the gridline's x
+    lates: tuple[str, ...]
+
+
+def _short(name: str, limit: int = 13) -> str:
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+def overdue_rows(units, *, width: int = 640, row_height: int = 26) -> RowBars:
+    """`units`: domain.orders.overview.UnitOverdue, most late first."""
+    left, right, top, bottom = 190, 36, 6, 24
+    plot_width = width - left - right
+    plot_height = max(len(units), 1) * row_height
+    step = _tick_step(max([u.total for u in units] + [1]))
+    ceiling = max(step, -(-max([u.total for u in units] + [1]) // step) * step)
+    rows = []
+    for i, unit in enumerate(units):
+        x, segments = float(left), []
+        for late in LATE_ORDER:
+            count = getattr(unit, late)
+            if count:
+                w = plot_width * count / ceiling
+                segments.append(RowSegment(late=late, count=count, x=round(x, 2), width=round(w, 2)))
+                x += w
+        rows.append(Row(y=round(top + i * row_height + row_height * 0.18, 2), height=round(row_height * 0.64, 2),
+                        label=_short(unit.unit_name), name=unit.unit_name, unit_id=unit.unit_id, total=unit.total,
+                        end=round(x, 2), segments=segments))
+    ticks = [Tick(y=round(left + plot_width * v / ceiling, 2), value=v) for v in range(0, ceiling + 1, step)]
+    return RowBars(width=width, height=top + plot_height + bottom, left=left, top=top, plot_width=plot_width,
+                   plot_height=plot_height, rows=rows, ticks=ticks, lates=LATE_ORDER)

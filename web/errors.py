@@ -1,7 +1,7 @@
 """How the web front answers when something is refused: a page for people, a small message for
 htmx swaps (retargeted to the page's message area), a redirect to sign-in when signed out.
 The JSON API keeps FastAPI's answers (see `install`)."""
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -13,7 +13,7 @@ from domain.errors import DomainError, NotAuthenticated
 from web.deps import is_htmx
 from web.labels import N_
 from web.language import language_of, short, tr
-from web.security import is_exempt
+from web.security import is_exempt, safe_next
 from web.templating import render
 
 
@@ -31,9 +31,14 @@ def _message_response(request: Request, status: int, title: str, message: str) -
 def login_redirect(request: Request) -> Response:
     """To the sign-in page, coming back afterwards to the page asked for (a GET; after a refused
     post the form's data is gone, so back to the start page)."""
-    target = "/login"
-    if request.method == "GET" and not is_htmx(request):
-        target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+    target, back = "/login", ""
+    if is_htmx(request):  # the page the person is on, not the fragment's URL
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        back = safe_next(current.path + (f"?{current.query}" if current.query else ""), "")
+    elif request.method == "GET":
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if back:
+        target += "?next=" + quote(back, safe="")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)

@@ -61,6 +61,17 @@ AUDIT_ACTIONS = {
     "user.reactivated": N_("User reactivated"),
     "user.password_changed": N_("Password changed"),
     "user.password_reset": N_("Password reset by an administrator"),
+    "order.issued": N_("Order issued"),
+    "order.acknowledged": N_("Acknowledged"),
+    "order.in_progress": N_("Work started"),
+    "order.reported": N_("Reported back"),
+    "order.accepted": N_("Accepted"),
+    "order.returned": N_("Returned for rework"),
+    "order.closed": N_("Closed"),
+    "order.cancelled": N_("Cancelled"),
+    "order.reminded": N_("Reminded: deadline passed"),
+    "order.escalated": N_("Listed for supervision"),
+    "order.evidence_added": N_("Evidence added"),
 }
 
 # Fraud types the office registers most (free text; these are only suggestions, stored as typed).
@@ -77,4 +88,59 @@ CHANGE_FIELDS = {
     "supervised": N_("Listed for supervision"),
     "comment": N_("Comment"),
     "return_comment": N_("Leader's comment"),
+    "report_text": N_("Report"),
+    "reported_amount_fen": N_("Amount held"),
+    "review_comment": N_("Review comment"),
+    "cancelled_reason": N_("Reason for cancelling"),
+    "filename": N_("File"),
+}
+
+# 指令 statuses (domain.orders.models.STATUS_NAMES_ZH has the office's words: the zh catalogue's).
+ORDER_STATUSES = {
+    "issued": N_("Awaiting acknowledgement"),
+    "acknowledged": N_("Acknowledged"),
+    "in_progress": N_("In progress"),
+    "reported": N_("Reported back"),
+    "accepted": N_("Accepted"),
+    "returned": N_("Returned for rework"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+}
+
+# Order kinds in English; in Chinese the UI shows the policy's own label_zh (policies/*/orders.yaml).
+ORDER_KINDS = {
+    "stop_payment": N_("Emergency stop-payment"),
+    "freeze": N_("Rapid freeze"),
+    "card_issuance_suspension": N_("Suspend new debit cards and self-service issuance"),
+    "interview_notice": N_("Interview notice"),
+    "circulated_criticism": N_("Public criticism"),
+    "rectification_report": N_("Rectification report"),
+    "lift_measure": N_("Lift a measure"),
+    "outlet_suspension": N_("Suspension of business"),
+    "inspection": N_("Rectification inspection"),
+    "insider_referral": N_("Insider lead referral"),
+    "disciplinary_measure": N_("Disciplinary measure"),
+    "dissuasion_visit": N_("Dissuasion visit"),
+    "dissuasion_call": N_("Dissuasion call"),
+    "dissuasion_sms": N_("Dissuasion text message"),
+    "supervision": N_("Supervision"),
+}
+
+# Reported outcomes in English; in Chinese the domain's names (domain.orders.overview.OUTCOME_NAMES_ZH).
+ORDER_OUTCOMES = {
+    "dissuaded": N_("Dissuaded"),
+    "not_reached": N_("Could not be reached"),
+    "already_lost": N_("Already defrauded (case opened)"),
+    "criminal_detention": N_("Criminal detention"),
+    "administrative_penalty": N_("Administrative penalty"),
+    "education_discipline": N_("Criticism and disciplinary action"),
+    "no_case": N_("No evidence found, no case opened"),
+}
+
+NOTICE_KINDS = {
+    "new_order": N_("New order"),
+    "reminder": N_("Reminder"),
+    "escalation": N_("Listed for supervision"),
+    "returned": N_("Returned for rework"),
+    "outcome": N_("Outcome"),
 }

@@ -6,8 +6,8 @@ from starlette.routing import NoMatchFound
 
 from web.labels import N_
 
-# The orders pages (the liaison's inbox, the office's orders) are built in the orders work: their
-# entry links to the route of this name as soon as it exists, and shows as "coming" until then.
+# The liaison's inbox (web/liaison.py); the office's orders list is the route "orders_list"
+# (web/orders.py). An entry whose route does not exist shows as "coming".
 ORDERS_ROUTE_NAME = "orders_inbox"
 
 
@@ -26,8 +26,8 @@ ITEMS: tuple[NavItem, ...] = (
     NavItem("register", N_("Register a case"), "/cases/new", ("office", "admin")),
     NavItem("queue", N_("Approval queue"), "/leader/queue", ("leader",)),
     NavItem("my_cases", N_("My cases"), "/leader/cases", ("leader",)),
-    NavItem("orders", N_("Orders"), None, ("office", "liaison", "police", "auditor", "admin"),
-            route_name=ORDERS_ROUTE_NAME),
+    NavItem("orders", N_("Orders"), None, ("liaison", "police"), route_name=ORDERS_ROUTE_NAME),
+    NavItem("office_orders", N_("Orders"), None, ("office", "auditor", "admin"), route_name="orders_list"),
     NavItem("users", N_("Users"), "/admin/users", ("admin",)),
 )
 
@@ -63,4 +63,6 @@ def home_path(user) -> str:
         return "/office"
     if user.role == "leader":
         return "/leader/queue"
+    if user.role in ("liaison", "police"):
+        return "/inbox"  # their unit's orders
     return "/home"

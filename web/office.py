@@ -13,11 +13,12 @@ from domain.cases import overview
 from domain.cases import service as cases
 from domain.cases.models import ESCALATION_STATES, STAGES
 from domain.errors import DomainError, InvalidInput
+from domain.orders import overview as order_overview
 from domain.timeutil import SHANGHAI, utcnow
 from domain.users.models import User
 from domain.users.service import SYSTEM_ACTOR, require_role
 from web.auth import field_errors
-from web.charts import weekly_stacked
+from web.charts import overdue_rows, weekly_stacked
 from web.deps import is_htmx, web_user
 from web.labels import FRAUD_TYPE_SUGGESTIONS
 from web.language import tr
@@ -40,7 +41,9 @@ def dashboard(request: Request, session: Session = Depends(get_session), user: U
     return render(request, "office/dashboard.html", user=user,
                   stages=overview.stage_counts(session=session, actor=user),
                   awaiting=awaiting, awaiting_total=awaiting_total, listed=listed, listed_total=listed_total,
-                  chart=weekly_stacked(weeks), approvers=approvers, areas=areas)
+                  chart=weekly_stacked(weeks), approvers=approvers, areas=areas,
+                  order_figures=order_overview.overdue_figures(session=session, actor=user),
+                  order_chart=overdue_rows(order_overview.overdue_by_unit(session=session, actor=user)))
 
 
 def _page_number(raw: str | None) -> int:

@@ -14,6 +14,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
 from domain.money import format_wan
+from domain.orders.overview import OUTCOME_NAMES_ZH
+from domain.policy import current_policy
 from domain.timeutil import SHANGHAI
 from web import labels
 from web.language import HTML_LANG, SUPPORTED, language_of, short, translations
@@ -84,6 +86,24 @@ def _label(table: dict[str, str]):
     return translate
 
 
+def _domain_named(english: dict[str, str], chinese):
+    """Codes whose Chinese name is the domain's own (an order kind's label_zh in the policy, an
+    outcome's name): that in Chinese, the catalogue's English in English."""
+    @pass_context
+    def name(context, key: str | None) -> str:
+        if key is None:
+            return ""
+        if _language(context) == "en" and key in english:
+            return translations("en").gettext(english[key])
+        return chinese(key) or key
+    return name
+
+
+def _order_kind_zh(kind: str) -> str | None:
+    rules = current_policy().orders.kinds.get(kind)
+    return rules.label_zh if rules else None
+
+
 def build_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "svg", "xml"], default=True),
@@ -93,7 +113,10 @@ def build_environment() -> jinja2.Environment:
                        stage=_label(labels.STAGES), escalation_state=_label(labels.ESCALATION_STATES),
                        role=_label(labels.ROLES), tier=_label(labels.LEADER_TIERS),
                        approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS),
-                       field_label=_label(labels.CHANGE_FIELDS))
+                       field_label=_label(labels.CHANGE_FIELDS), order_status=_label(labels.ORDER_STATUSES),
+                       notice_kind=_label(labels.NOTICE_KINDS),
+                       order_kind=_domain_named(labels.ORDER_KINDS, _order_kind_zh),
+                       outcome=_domain_named(labels.ORDER_OUTCOMES, OUTCOME_NAMES_ZH.get))
     env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)
     return env
 

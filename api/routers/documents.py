@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import current_user, get_session
+from api.deps import TransactionalRoute, current_user, get_session
 from domain.documents import service as documents
 from domain.documents.models import KIND_NAMES_ZH, KINDS, Document
 from domain.documents.render import verify_url
@@ -23,7 +23,7 @@ from web import verify
 
 DocumentKind = Literal[KINDS]  # type: ignore[valid-type]
 
-api = APIRouter(prefix="/api/v1/documents", tags=["documents 公文"])
+api = APIRouter(prefix="/api/v1/documents", tags=["documents 公文"], route_class=TransactionalRoute)
 
 
 class MeasureIn(BaseModel):
@@ -48,12 +48,15 @@ class DocumentCreate(BaseModel):
     measures: list[MeasureIn] = Field(default_factory=list, description="措施及时限 table rows")
     cc: list[str] | None = Field(None, description="抄送; omitted: the policy's default list")
     order_id: int | None = None
+    idempotency_key: str | None = Field(None, max_length=120, description=(
+        "send the same key again (a retry) and get the first document back instead of a second number"))
 
     def to_domain(self) -> documents.DocumentIn:
         return documents.DocumentIn(
             kind=self.kind, addressee=self.addressee, title=self.title, paragraphs=list(self.paragraphs),
             measures=[documents.MeasureRow(m.measure, m.unit, m.deadline) for m in self.measures],
-            cc=None if self.cc is None else list(self.cc), order_id=self.order_id)
+            cc=None if self.cc is None else list(self.cc), order_id=self.order_id,
+            idempotency_key=self.idempotency_key)
 
 
 class RevokeBody(BaseModel):

@@ -1,5 +1,4 @@
 """/api/v1/orders: issue orders, a unit's inbox, acknowledge, report back with evidence, review."""
-import json
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile, status
@@ -8,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
+from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service
 from domain.orders import service as orders
 from domain.orders.models import Order
@@ -49,6 +49,7 @@ class OrderOut(BaseModel):
     overdue_report: bool
     reminders: int
     escalated: bool
+    document_id: int | None
     outcome: str | None = None  # the reported outcome, for orders that list outcomes
 
     @classmethod
@@ -56,7 +57,7 @@ class OrderOut(BaseModel):
         data = order.model_dump()
         amount = order.reported_amount_fen
         return cls(**data, reported_amount_cny=str(from_fen(amount)) if amount is not None else None,
-                   outcome=json.loads(order.details or "{}").get("outcome"))
+                   outcome=order.details_dict.get("outcome"))
 
 
 class OrderPage(BaseModel):
@@ -129,6 +130,14 @@ def get_order(order_id: int, session: Session = Depends(get_session), user: User
 def _act(session: Session, order: Order) -> OrderOut:
     session.commit()
     return OrderOut.of(order)
+
+
+@router.get("/orders/{order_id}/pdf")
+def order_pdf(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+    """The official document of the order, for whoever may see the order."""
+    doc, data = order_documents.pdf_for_order(session=session, actor=user, order_id=order_id)
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{_quote(doc.number)}.pdf", "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/orders/{order_id}/acknowledge", response_model=OrderOut)

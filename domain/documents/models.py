@@ -58,6 +58,9 @@ class Document(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="documents.id", unique=True)
     status: str = Field(default="in_force", max_length=16, index=True)
     order_id: int | None = Field(default=None, index=True)  # the order it carries (no FK yet)
+    # Set by automatic issuers (flows), e.g. "order:12:supervision_order": issuing twice with the
+    # same key returns the first document instead of taking a second number.
+    idempotency_key: str | None = Field(default=None, max_length=120, unique=True)
     addressee: str = Field(max_length=200)  # 主送机关
     title: str = Field(max_length=200)
     issued_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -43,8 +43,8 @@ def _insert_if_missing(session: Session, issuing_code: str, year: int) -> None:
     session.execute(statement)
 
 
-def allocate(*, session: Session, issuing_code: str, year: int) -> int:
-    """The next serial for (code, year), held by the caller's transaction until it ends."""
+def lock(*, session: Session, issuing_code: str, year: int) -> DocumentSequence:
+    """The (code, year) sequence row, created if missing and locked until the transaction ends."""
     query = (select(DocumentSequence)
              .where(DocumentSequence.issuing_code == issuing_code, DocumentSequence.year == year)
              .with_for_update()
@@ -53,7 +53,17 @@ def allocate(*, session: Session, issuing_code: str, year: int) -> int:
     if row is None:
         _insert_if_missing(session, issuing_code, year)
         row = session.exec(query).one()
-    row.last_serial += 1
-    session.add(row)
+    return row
+
+
+def take(*, session: Session, sequence: DocumentSequence) -> int:
+    """Hand out the next serial of a locked sequence row."""
+    sequence.last_serial += 1
+    session.add(sequence)
     session.flush()
-    return row.last_serial
+    return sequence.last_serial
+
+
+def allocate(*, session: Session, issuing_code: str, year: int) -> int:
+    """The next serial for (code, year), held by the caller's transaction until it ends."""
+    return take(session=session, sequence=lock(session=session, issuing_code=issuing_code, year=year))

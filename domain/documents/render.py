@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from domain.documents import codes
 from domain.settings import get_settings
 from domain.timeutil import SHANGHAI
 
@@ -95,6 +96,7 @@ def build_context(*, kind: str, number: str, version: int, verification_code: st
         "number": number,
         "version": version,
         "verification_code": verification_code,
+        "verification_code_display": codes.display(verification_code),
         "issued_date_zh": chinese_date(issued_at),
         "issued_at_w3c": issued_at.astimezone(SHANGHAI).isoformat(timespec="seconds"),
         "header_font_pt": header_pt,

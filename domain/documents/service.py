@@ -5,7 +5,6 @@ PDF file (removed again if the transaction rolls back) and appends its audit eve
 allocates the number in the same transaction (`numbering.allocate`), so an issue that fails
 leaves no gap and two issuers never share a number.
 """
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
-from domain.documents import numbering, render, storage
+from domain.documents import codes, numbering, render, storage
 from domain.documents.models import KIND_NAMES_ZH, KINDS, STATUS_NAMES_ZH, Document, DocumentRendition
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.policy import current_policy
@@ -51,6 +50,9 @@ class DocumentIn:
     measures: list[MeasureRow] = field(default_factory=list)
     cc: list[str] | None = None  # 抄送; None: the policy's default list
     order_id: int | None = None
+    # Automatic issuers (flows) pass one, e.g. "order:12:supervision_order": a retry, a restart or a
+    # nudge and a sweep together get the first document back, never a second number.
+    idempotency_key: str | None = None
 
 
 Actor = User | str  # a person (role-checked) or a system actor such as "system:orders-flow"
@@ -139,18 +141,31 @@ def issue(*, session: Session, actor: Actor, document_in: DocumentIn, policy: Po
     actor_name = _actor_name(actor, ISSUER_ROLES)
     policy = policy or current_policy()
     content = _validated_content(document_in, policy)
+    key = _clean(document_in.idempotency_key, "幂等键", "idempotency_key", 120, required=False)
+    if key and (done := _by_key(session, key)) is not None:
+        return done
     now = now or utcnow()
     code, year = policy.documents.issuing_code, now.astimezone(SHANGHAI).year  # 〔year〕 is the Beijing year
-    serial = numbering.allocate(session=session, issuing_code=code, year=year)
+    sequence = numbering.lock(session=session, issuing_code=code, year=year)
+    # Checked again under the lock: a concurrent issuer with the same key has committed by now.
+    if key and (done := _by_key(session, key)) is not None:
+        return done
+    serial = numbering.take(session=session, sequence=sequence)
     doc = Document(kind=document_in.kind, issuing_code=code, year=year, serial=serial,
                    number=numbering.format_number(code, year, serial), version=1, status="in_force",
-                   order_id=document_in.order_id, addressee=content["addressee"], title=content["title"],
+                   order_id=document_in.order_id, idempotency_key=key,
+                   addressee=content["addressee"], title=content["title"],
                    issued_at=now, issued_by=actor_name, pdf_path="", sha256="",
-                   verification_code=secrets.token_urlsafe(12), content=content)
+                   verification_code=codes.new_code(), content=content)
     _store(session=session, doc=doc, pdf=_render(doc), now=now)
     audit.record(session=session, actor=actor_name, action="document.issued", entity_type="document",
                  entity_id=doc.id, after=public_view(doc), at=now, rule=f"documents@{content['policy_version'][:12]}")
     return doc
+
+
+def _by_key(session: Session, key: str) -> Document | None:
+    return session.exec(select(Document).where(Document.idempotency_key == key)
+                        .execution_options(populate_existing=True)).first()
 
 
 def _locked(session: Session, document_id: int) -> Document:
@@ -193,7 +208,7 @@ def reissue(*, session: Session, actor: Actor, document_id: int, correction: Doc
                    number=old.number, version=old.version + 1, supersedes_id=old.id, status="in_force",
                    order_id=correction.order_id if correction.order_id is not None else old.order_id,
                    addressee=content["addressee"], title=content["title"], issued_at=now, issued_by=actor_name,
-                   pdf_path="", sha256="", verification_code=secrets.token_urlsafe(12), content=content)
+                   pdf_path="", sha256="", verification_code=codes.new_code(), content=content)
     try:
         _store(session=session, doc=new, pdf=_render(new), now=now)
     except IntegrityError:  # the row lock prevents this; the unique supersedes_id is the backstop
@@ -260,10 +275,11 @@ def pdf_bytes(*, session: Session, actor: Actor, document_id: int) -> tuple[Docu
 
 
 def by_verification_code(*, session: Session, code: str) -> Document | None:
-    code = (code or "").strip()
-    if not code or len(code) > 32:
+    """The document of a verification code as typed (any case, dashes, O for 0 …), or None."""
+    normalised = codes.normalise(code)
+    if normalised is None:
         return None
-    return session.exec(select(Document).where(Document.verification_code == code)).first()
+    return session.exec(select(Document).where(Document.verification_code == normalised)).first()
 
 
 def match_pdf(*, session: Session, data: bytes) -> Document | None:

@@ -1,4 +1,5 @@
 """Orders: tasks from the joint office to a member unit, their evidence, and notices to units."""
+import json
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
@@ -57,6 +58,14 @@ class Order(SQLModel, table=True):
     # An insider referral is sealed from the implicated unit's subtree while open.
     sealed_from_unit_id: int | None = Field(default=None, foreign_key="units.id")
     policy_version: str = Field(max_length=64)
+    # The official document (PDF) that carries the order: due at issue when the kind has one,
+    # numbered and rendered by the flow (not in the person's request).
+    document_due: bool = Field(default=False, index=True)
+    document_id: int | None = Field(default=None, foreign_key="documents.id")
+
+    @property
+    def details_dict(self) -> dict:
+        return json.loads(self.details or "{}")
 
 
 class Evidence(SQLModel, table=True):

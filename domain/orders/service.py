@@ -41,6 +41,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     **{(status, "cancelled"): "office" for status in OPEN_STATUSES},
 }
 ADDRESSEE_ROLES = ("liaison", "police")
+# 止付、冻结: the report states the amount actually stopped or frozen.
+REPORTED_AMOUNT_KINDS = ("stop_payment", "freeze")
 OFFICE_ROLES = ("office", "admin")
 SYSTEM_ACTORS = "system:"
 
@@ -105,7 +107,8 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
                   status="issued", issued_at=now, issued_by=issued_by,
                   acknowledge_by=calendar.deadline(now, rules.acknowledge_within, ends),
                   complete_by=calendar.deadline(now, rules.complete_within, ends),
-                  sealed_from_unit_id=sealed_from_unit_id, policy_version=policy.file_version("orders"))
+                  sealed_from_unit_id=sealed_from_unit_id, policy_version=policy.file_version("orders"),
+                  document_due=rules.document is not None)
     order.next_check_at = order.acknowledge_by
     try:
         with session.begin_nested():
@@ -245,7 +248,7 @@ def report(*, session: Session, actor: User, order_id: int, text: str, amount_cn
         raise InvalidInput("bad_report", "反馈内容不能为空，最长5000字", "the report must be 1 to 5000 characters",
                            field="text")
     values: dict = {"reported_at": utcnow(), "report_text": text}
-    if order.kind in ("stop_payment", "freeze"):
+    if order.kind in REPORTED_AMOUNT_KINDS:
         try:
             amount = parse_cny(amount_cny)
         except ValueError:
@@ -256,7 +259,7 @@ def report(*, session: Session, actor: User, order_id: int, text: str, amount_cn
             raise InvalidInput("bad_amount", "金额须为非负数，最多两位小数", "amount must be zero or more, in fen",
                                field="amount_cny")
         values["reported_amount_fen"] = to_fen(amount)
-    details = json.loads(order.details or "{}")
+    details = order.details_dict
     if details.get("outcomes") or outcome is not None:
         allowed = details.get("outcomes") or []
         if outcome not in allowed:

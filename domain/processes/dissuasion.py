@@ -17,7 +17,6 @@ The victim's name and phone are shown masked everywhere; the phone is kept in `s
 
 Stages: started → dissuading → closed. Step key: dissuasion.
 """
-import json
 import logging
 import re
 
@@ -122,7 +121,7 @@ def advance(step: processes.Step) -> None:
     if process.stage == "dissuading":
         order = step.order("dissuasion")
         if order.status in ("accepted", "closed"):
-            outcome = json.loads(order.details or "{}").get("outcome") or "reported"
+            outcome = order.details_dict.get("outcome") or "reported"
             if outcome == "already_lost":
                 step.close("became_case", rule=f"{RULE}.already_lost")
                 _tell_office_to_register(step, order.id)

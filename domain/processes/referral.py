@@ -11,7 +11,6 @@ order carry `sealed_from_unit_id`. The reporting unit sees its stage and outcome
 (`queries.REPORTER_FIELDS`); the police see the employee and the facts in the order, not who
 reported. After closing the employer sees the stage and outcome, never the reporter or the facts.
 """
-import json
 import logging
 from datetime import timedelta
 
@@ -111,7 +110,7 @@ def advance(step: processes.Step) -> None:
     if process.stage == "referred":
         order = step.order("referral")
         if order.status in ("accepted", "closed"):
-            outcome = json.loads(order.details or "{}").get("outcome") or "reported"
+            outcome = order.details_dict.get("outcome") or "reported"
             step.close(outcome, rule=RULE)
             _tell_employer(step, employer, outcome)
         elif order.status == "cancelled":

@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("supersedes_id", sa.Integer(), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
         sa.Column("addressee", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("issued_at", domain.timeutil.UTCDateTime(), nullable=False),
@@ -52,6 +53,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["supersedes_id"], ["documents.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("issuing_code", "year", "serial", "version", name="uq_documents_number_version"),
+        sa.UniqueConstraint("idempotency_key"),
         sa.UniqueConstraint("supersedes_id"),
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:

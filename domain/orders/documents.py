@@ -1,0 +1,77 @@
+"""The official document (PDF) that carries an order: built from the order, numbered and rendered
+once (the idempotency key is the order), and readable by whoever may read the order."""
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from domain.documents import service as documents
+from domain.documents.models import Document
+from domain.errors import NotFound
+from domain.money import format_wan
+from domain.orders import service as orders
+from domain.orders.models import Order
+from domain.policy import current_policy
+from domain.timeutil import SHANGHAI
+from domain.units.models import Unit
+from domain.users.models import User
+
+SYSTEM = "system:orders-flow"
+
+
+def _when(moment) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month}月{local.day}日{local.hour:02d}:{local.minute:02d}前"
+
+
+def document_in(*, session: Session, order: Order) -> documents.DocumentIn:
+    policy = current_policy()
+    rules = policy.orders.kinds[order.kind]
+    addressee = session.get(Unit, order.addressee_unit_id)
+    details = order.details_dict
+    paragraphs = [order.instructions or f"请按要求办理：{order.title}。"]
+    if "account" in details:
+        account = details["account"]
+        paragraphs.append(f"涉及账户：{account[:4]}****{account[-4:]}；金额：{format_wan(details['amount_fen'])}。")
+    paragraphs.append(f"请于{_when(order.acknowledge_by)}签收，{_when(order.complete_by)}办结并反馈办理结果；"
+                      f"逾期未办的，将予以催办并挂牌督办。")
+    paragraphs.append(f"依据：{rules.basis}。")
+    return documents.DocumentIn(
+        kind=rules.document, addressee=addressee.name, title=f"关于{order.title}的{_kind_title(rules.document)}",
+        paragraphs=paragraphs, order_id=order.id, idempotency_key=f"order:{order.id}",
+        measures=[documents.MeasureRow(measure=rules.label_zh, unit=addressee.name,
+                                       deadline=_when(order.complete_by).removesuffix("前"))])
+
+
+_TITLES = {"supervision_order": "督办通知", "reverse_audit_order": "倒查通知", "suspension_order": "停业整顿通知",
+           "interview_notice": "约谈通知", "referral_letter": "线索移送函", "stop_payment_notice": "紧急止付通知",
+           "freeze_notice": "冻结通知", "circular": "通报", "rectification_notice": "整改通知"}
+
+
+def _kind_title(kind: str) -> str:
+    return _TITLES.get(kind, "通知")
+
+
+def due(*, session: Session, limit: int = 100) -> list[int]:
+    return list(session.exec(select(Order.id).where(Order.document_due == True)  # noqa: E712
+                             .order_by(Order.id).limit(limit)).all())
+
+
+def issue_for(*, session: Session, order_id: int) -> Document | None:
+    """Number and render the order's document, once; None when nothing was due."""
+    order = session.get(Order, order_id)
+    if order is None or not order.document_due:
+        return None
+    if order.status == "cancelled":
+        session.execute(update(Order).where(Order.id == order_id).values(document_due=False))
+        return None
+    doc = documents.issue(session=session, actor=SYSTEM, document_in=document_in(session=session, order=order))
+    session.execute(update(Order).where(Order.id == order_id).values(document_due=False, document_id=doc.id))
+    return doc
+
+
+def pdf_for_order(*, session: Session, actor: User, order_id: int) -> tuple[Document, bytes]:
+    """The PDF of an order the actor may see (a liaison gets only their unit's)."""
+    order = orders.get(session=session, actor=actor, order_id=order_id)
+    if order.document_id is None:
+        raise NotFound("order_has_no_document", "该指令暂无正式文书（生成中或无需文书）",
+                       "this order has no document (yet)")
+    return documents.pdf_bytes(session=session, actor=SYSTEM, document_id=order.document_id)
