@@ -52,6 +52,9 @@ def create_app(engine=None) -> FastAPI:
 
     app.include_router(process_actions.router)
     app.include_router(units.router)
+    from api.routers import circulation  # 月通报
+
+    app.include_router(circulation.router)
 
     from web.routes import install as install_web, router as web_router  # the HTMX front shares the process
     app.include_router(web_router)

@@ -1,11 +1,13 @@
-"""Web pages benchmark: time to first byte of the office's and the leader's pages with many cases.
+"""Web pages benchmark: time to first byte of the office's, the leader's and the liaison's pages
+with many cases and orders.
 
-    python -m bench.web_pages [--cases 10000] [--requests 200] [--database-url URL]
+    python -m bench.web_pages [--cases 10000] [--orders 10000] [--requests 200] [--database-url URL]
 
-Builds a database (SQLite in a temp folder by default) with the demo city and N cases spread over
-the last 12 weeks (a tenth of them awaiting a leader), serves the app with uvicorn in its own
-process, signs in through the login form and requests each page serially, measuring the time until
-the response headers arrive. Prints p50/p99 per page in milliseconds.
+Builds a database (SQLite in a temp folder by default) with the demo city, N cases spread over
+the last 12 weeks (a tenth of them awaiting a leader) and M orders to the member units (every
+status, some late, some 挂牌督办), serves the app with uvicorn in its own process, signs in through
+the login form and requests each page serially, measuring the time until the response headers
+arrive. Prints p50/p99 per page in milliseconds.
 """
 import argparse
 import math
@@ -27,6 +29,7 @@ from domain.bootstrap import migrate
 from domain.cases.models import Case
 from domain.db import make_engine
 from domain.escalation.models import Approval
+from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Order
 from domain.policy import current_policy
 from domain.timeutil import utcnow
 from domain.units.models import Unit
@@ -81,6 +84,39 @@ def fill(url: str, cases: int) -> None:
     engine.dispose()
 
 
+ORDER_UNITS = ("bank.icbc.jz", "bank.icbc.jz.jiangling", "bank.icbc.jz.jiangling.haoxue", "bank.ccb.jz",
+               "carrier.cmcc.jz", "carrier.cmcc.jz.shashi", "carrier.ctcc.jz", "psb.shashi.station", "psb.cid",
+               "regulator.samr")
+
+
+def fill_orders(url: str, orders: int) -> None:
+    """Orders issued over the last 12 weeks to the member units, in every status; the open ones
+    partly late (签收超时 / 办结超时) and some of those escalated (挂牌督办)."""
+    engine = make_engine(url)
+    policy = current_policy()
+    version = policy.file_version("orders")
+    kinds = list(policy.orders.kinds)
+    statuses = list(STATUS_NAMES_ZH)
+    rng = random.Random(11)
+    now = utcnow()
+    with Session(engine) as session:
+        units = dict(session.exec(select(Unit.code, Unit.id).where(Unit.code.in_(ORDER_UNITS))).all())
+        batch = []
+        for i in range(orders):
+            at = now - timedelta(minutes=rng.randint(1, 12 * 7 * 24 * 60))
+            status = rng.choice(statuses)
+            late = status in OPEN_STATUSES and status != "reported" and i % 4 == 0
+            batch.append(Order(kind=kinds[i % len(kinds)], title=f"基准指令 {i:05d}", addressee_unit_id=units[
+                ORDER_UNITS[i % len(ORDER_UNITS)]], status=status, issued_at=at, issued_by="office",
+                acknowledge_by=at + timedelta(hours=4), complete_by=at + timedelta(days=3), policy_version=version,
+                overdue_acknowledge=late and status == "issued", overdue_report=late and status != "issued",
+                reminders=3 if late and i % 8 == 0 else int(late), escalated=late and i % 8 == 0,
+                acknowledged_at=None if status == "issued" else at + timedelta(minutes=30)))
+        session.add_all(batch)
+        session.commit()
+    engine.dispose()
+
+
 def sign_in(client: httpx.Client, username: str) -> None:
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/login").text).group(1)
     response = client.post("/login", data={"username": username, "password": f"demo-{username}", "csrf_token": token})
@@ -98,6 +134,7 @@ def first_byte_ms(client: httpx.Client, path: str, headers: dict | None = None) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
@@ -105,8 +142,9 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder / 'lianban.db'}"
     started = time.perf_counter()
     fill(url, args.cases)
-    print(f"database with {args.cases} cases ready in {time.perf_counter() - started:.1f} s ({url.split('://')[0]})",
-          file=sys.stderr)
+    fill_orders(url, args.orders)
+    print(f"database with {args.cases} cases and {args.orders} orders ready in {time.perf_counter() - started:.1f} s "
+          f"({url.split('://')[0]})", file=sys.stderr)
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": url,
            "LIANBAN_NUDGE_ENABLED": "false"}
@@ -121,16 +159,24 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.3)
-        office, leader = httpx.Client(base_url=base), httpx.Client(base_url=base)
+        office, leader, liaison = httpx.Client(base_url=base), httpx.Client(base_url=base), httpx.Client(base_url=base)
         sign_in(office, "office")
         sign_in(leader, "cid_head")
+        sign_in(liaison, "liaison_icbc")
         version = re.search(r'data-version="([0-9a-f]+)"', leader.get("/leader/queue").text).group(1)
         some_case = re.search(r'href="/cases/(\d+)"', office.get("/cases").text).group(1)
+        inbox_version = re.search(r'data-version="([0-9a-f]+)"', liaison.get("/inbox").text).group(1)
+        some_order = re.search(r'href="/orders/(\d+)"', liaison.get("/inbox").text).group(1)
         pages = [
             (office, "/office", None), (office, "/cases", None), (office, "/cases?q=B-0012", None),
             (office, "/cases?stage=supervision&state=taken&page=20", None), (office, f"/cases/{some_case}", None),
             (leader, "/leader/queue", None), (leader, f"/leader/queue/rows?v={version}", {"HX-Request": "true"}),
             (leader, "/leader/cases", None),
+            (office, "/orders", None), (office, "/orders?overdue=1&open=1", None),
+            (office, "/orders?status=issued&kind=stop_payment&escalated=1", None), (office, "/orders?page=200", None),
+            (office, f"/orders/{some_order}", None),
+            (liaison, "/inbox", None), (liaison, f"/inbox/rows?v={inbox_version}", {"HX-Request": "true"}),
+            (liaison, "/inbox?show=all&page=10", None), (liaison, f"/orders/{some_order}", None),
         ]
         print(f"{'page':<52} {'p50 ms':>8} {'p99 ms':>8}  status")
         for client, path, headers in pages:

@@ -16,6 +16,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
 app.add_typer(case_app, name="case")
 app.add_typer(approval_app, name="approval")
+circulation_app = typer.Typer(help="monthly circulation 月通报", no_args_is_help=True)
+app.add_typer(circulation_app, name="circulation")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -65,7 +67,8 @@ def up(demo: bool = typer.Option(True, help="load the demo city into an empty da
 
 def _quiet_http_logs() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @app.command()
@@ -201,6 +204,21 @@ def approval_decide(approval_id: int, decision: str = typer.Argument(..., help="
     except DomainError as exc:
         _fail(f"refused: {exc.zh} / {exc.en}", 2)
     typer.echo(f"approval {approval.id} {approval.status}; the escalation flow follows up")
+
+
+@circulation_app.command("run")
+def circulation_run(month: str = typer.Option(None, help="the month to rank, e.g. 2026-10 (default: last month)"),
+                    prefect: bool = typer.Option(False, help="run as the Prefect flow (needs the Prefect server)")) -> None:
+    """Rank a month and circulate it: cards, listing (挂牌整治), delisting and the 通报 PDF. Re-running
+    a month changes nothing."""
+    from domain.errors import DomainError
+    from flows.circulation import circulate, monthly_circulation
+
+    try:
+        done = monthly_circulation(month or "") if prefect else circulate(month, via_prefect=False)
+    except DomainError as exc:
+        _fail(f"refused ({exc.field or exc.code}): {exc.zh} / {exc.en}", 2)
+    typer.echo(json.dumps(done, ensure_ascii=False))
 
 
 def main() -> None:  # pragma: no cover

@@ -6,6 +6,7 @@ from prefect import serve
 from prefect.task_worker import serve as serve_tasks
 
 from domain.settings import get_settings
+from flows.circulation import monthly_circulation
 from flows.escalation import escalation_sweep, follow_up_decision
 from flows.orders import deadline_watch
 from flows.watch import watch
@@ -29,7 +30,20 @@ def deployments() -> list:
             description="指令时限巡查：超时催办，催办达到次数后挂牌督办"),
         escalation_sweep.to_deployment(name="escalation-sweep", tags=["lianban", "escalation"],
                                        description="one pass over the escalation steps due (manual)"),
+        _monthly_circulation_deployment(),
     ]
+
+
+def _monthly_circulation_deployment():
+    from prefect.schedules import Cron
+
+    from domain.policy import current_policy
+
+    rules = current_policy().circulation  # a changed cron takes effect when the runner restarts
+    return monthly_circulation.to_deployment(
+        name="monthly-circulation", schedules=[Cron(rules.cron, timezone=rules.timezone)], concurrency_limit=1,
+        parameters={"month": ""}, tags=["lianban", "circulation"],
+        description="月通报：上月发案排名前列的县市区、乡镇街道、村居及涉“两卡”成员单位，黄牌/红牌，挂牌整治与出列，印发通报")
 
 
 def run_runner() -> None:

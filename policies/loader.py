@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from policies.schema import POLICY_FILES, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
+from policies.schema import POLICY_FILES, CirculationPolicy, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
 
 
 class PolicyError(Exception):
@@ -32,6 +32,7 @@ class PolicySet:
     orders: OrdersPolicy
     calendar: CalendarPolicy
     processes: ProcessesPolicy
+    circulation: CirculationPolicy
     file_hashes: dict[str, str]  # file stem -> sha256 of its bytes
 
     @property

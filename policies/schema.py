@@ -291,6 +291,93 @@ class DocumentsPolicy(Strict):
         return code
 
 
+class AreaRanking(Strict):
+    """One level of areas circulated each month (县市区 / 乡镇街道 / 村居)."""
+    id: str = Field(min_length=1, max_length=32)
+    label_zh: str = Field(min_length=1)
+    unit_kind: Literal["county", "town", "village"]
+    top: int = Field(ge=1, le=200)
+    measure: Literal["count", "per_10k"]  # per_10k: 万人发案率; no population → falls back to count
+    cards: bool
+    basis: str = Field(min_length=1)
+
+
+class MemberRanking(Strict):
+    """Member units ranked by fraud-involved accounts or phone cards, rolled up the unit tree."""
+    id: str = Field(min_length=1, max_length=32)
+    label_zh: str = Field(min_length=1)
+    unit_kind: Literal["bank", "bank_branch", "bank_outlet", "carrier", "carrier_outlet"]
+    source: Literal["fraud_accounts", "fraud_cards"]
+    top: int = Field(ge=1, le=200)
+    cards: bool
+    basis: str = Field(min_length=1)
+
+
+class CardRules(Strict):
+    window_months: int = Field(ge=1, le=60)
+    yellow_at: int = Field(ge=1)
+    red_at: int = Field(ge=1)
+    list_on_red: bool
+    basis: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _yellow_before_red(self):
+        if self.red_at <= self.yellow_at:
+            raise ValueError(f"red_at ({self.red_at}) must be greater than yellow_at ({self.yellow_at})")
+        if self.red_at > self.window_months:
+            raise ValueError(f"red_at ({self.red_at}) can never be reached within window_months ({self.window_months})")
+        return self
+
+
+class ListingRules(Strict):
+    order_kind: str = Field(min_length=1)
+    delist_after_clean_months: int = Field(ge=1, le=60)
+    basis: str = Field(min_length=1)
+
+
+class CirculationPolicy(Strict):
+    """通报: the monthly ranking, the cards and listing for rectification (挂牌整治)."""
+    version_note: str
+    basis: str = Field(min_length=1)
+    cron: str
+    timezone: Literal["Asia/Shanghai"]
+    areas: list[AreaRanking] = Field(min_length=1)
+    member_units: list[MemberRanking] = Field(default_factory=list)
+    tie_break: list[Literal["amount_desc", "code_asc"]] = Field(min_length=1)
+    tie_break_basis: str = Field(min_length=1)
+    cards: CardRules
+    listing: ListingRules
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from datetime import datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime(2026, 1, 1))
+        except CronSimError as exc:
+            raise ValueError(f"not a cron expression like \"0 8 1 * *\": {exc}") from None
+        return value
+
+    @field_validator("tie_break")
+    @classmethod
+    def _tie_break_ends_unique(cls, order: list[str]) -> list[str]:
+        if len(set(order)) != len(order):
+            raise ValueError("tie_break names a rule twice")
+        if order[-1] != "code_asc":
+            raise ValueError("tie_break must end with code_asc, so that every tie is decided")
+        return order
+
+    @model_validator(mode="after")
+    def _ids_unique(self):
+        ids = [r.id for r in self.areas] + [r.id for r in self.member_units]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two rankings share an id")
+        return self
+
+
 # One file per concern: file stem -> schema.
 POLICY_FILES: dict[str, type[Strict]] = {
     "escalation": EscalationPolicy,
@@ -299,4 +386,5 @@ POLICY_FILES: dict[str, type[Strict]] = {
     "orders": OrdersPolicy,
     "calendar": CalendarPolicy,
     "processes": ProcessesPolicy,
+    "circulation": CirculationPolicy,
 }

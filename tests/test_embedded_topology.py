@@ -93,7 +93,12 @@ def test_processes_follow_up_and_survive_a_prefect_outage(topology):
     web.post(f"/api/v1/approvals/{case['approval']['id']}/decision", json={"decision": "approve"}, headers=auth("chief"))
     decided = time.monotonic()
     assert wait_until(lambda: _state(web, case["id"]) == "taken", 90), "approved case was never taken"
-    print(f"\ndecision → 包案 recorded after {time.monotonic() - decided:.2f} s")
+    print(f"\ndecision → 包案 recorded after {time.monotonic() - decided:.2f} s (first decision after a cold start)")
+    warm = web.post("/api/v1/cases", json=case_body(number="E-1b", amount="2750000"), headers=auth("office")).json()
+    web.post(f"/api/v1/approvals/{warm['approval']['id']}/decision", json={"decision": "approve"}, headers=auth("chief"))
+    decided = time.monotonic()
+    assert wait_until(lambda: _state(web, warm["id"]) == "taken", 90), "approved case was never taken"
+    print(f"decision → 包案 recorded after {time.monotonic() - decided:.2f} s (warm)")
 
     # 2. Nobody answers: the approval moves up a tier on its own.
     late = web.post("/api/v1/cases", json=case_body(number="E-2", amount="280000"), headers=auth("office")).json()

@@ -183,3 +183,14 @@ def test_orders_go_out_as_numbered_documents_their_unit_can_download(client, eng
     assert client.get(f"/api/v1/orders/{interview['id']}/pdf", headers=auth("liaison_ccb")).status_code == 404
     numbers = {o["document_id"] for o in measures.values()}
     assert len(numbers) == 4
+
+
+def test_a_cancelled_rectification_ends_the_reverse_audit(client, engine):
+    started = client.post("/api/v1/processes/reverse-audit", headers=auth("office"), json={
+        "branch_unit_id": unit_id(engine, "bank.icbc.jz.jiangling"), "reason": "核查"}).json()
+    advance()
+    report = orders_of(client, "office", started["id"])["rectification_report"]
+    client.post(f"/api/v1/orders/{report['id']}/cancel", headers=auth("office"), json={"reason": "并入全行整改"})
+    advance()
+    process = client.get(f"/api/v1/processes/{started['id']}", headers=auth("office")).json()
+    assert process["stage"] == "closed" and process["data"]["outcome"] == "cancelled_by_office"

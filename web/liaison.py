@@ -122,7 +122,8 @@ def report(request: Request, order_id: int, session: Session = Depends(get_sessi
         session.rollback()
         errors = field_errors(request, exc)
         if attached and "file" not in errors:  # a browser never keeps a chosen file: say so
-            errors["file"] = tr(request, "Because of the error in this form the files were not kept: choose them again.")
+            errors["file"] = tr(request,
+                                "Because of the error in this form the files were not kept: choose them again.")
         return order_response(request, session, user, order_id, status_code=exc.status, report=values,
                               report_errors=errors)
     session.commit()

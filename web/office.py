@@ -36,14 +36,14 @@ def dashboard(request: Request, session: Session = Depends(get_session), user: U
     awaiting, awaiting_total = overview.awaiting_leader(session=session, actor=user, limit=8)
     listed, listed_total = overview.supervised(session=session, actor=user, limit=8)
     weeks = overview.weekly_by_tier(session=session, actor=user, weeks=12)
+    order_figures, late_units = order_overview.overdue(session=session, actor=user)
     approvers, areas = overview.names(session=session, user_ids={p.approval.approver_id for p in awaiting},
                                       unit_ids={c.area_unit_id for c in listed} | {p.case.area_unit_id for p in awaiting})
     return render(request, "office/dashboard.html", user=user,
                   stages=overview.stage_counts(session=session, actor=user),
                   awaiting=awaiting, awaiting_total=awaiting_total, listed=listed, listed_total=listed_total,
                   chart=weekly_stacked(weeks), approvers=approvers, areas=areas,
-                  order_figures=order_overview.overdue_figures(session=session, actor=user),
-                  order_chart=overdue_rows(order_overview.overdue_by_unit(session=session, actor=user)))
+                  order_figures=order_figures, order_chart=overdue_rows(late_units))
 
 
 def _page_number(raw: str | None) -> int:

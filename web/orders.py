@@ -5,7 +5,7 @@ their actions are in web/liaison.py. Thin: each route calls the domain services 
 import json
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -48,14 +48,14 @@ def _flag(raw: str) -> bool | None:
 
 @router.get("/orders", name="orders_list")
 def order_list(request: Request, status: str = "", kind: str = "", overdue: str = "", escalated: str = "",
-               open: str = "", page: str = "1", session: Session = Depends(get_session),
+               open_only: str = Query("", alias="open"), page: str = "1", session: Session = Depends(get_session),
                user: User = Depends(web_user)) -> Response:
     if user.role in orders.ADDRESSEE_ROLES:  # a unit's orders are its inbox
         return RedirectResponse(request.url_for("orders_inbox").path, status_code=303)
     kinds = current_policy().orders.kinds
     filters = {"status": status if status in STATUS_NAMES_ZH else "", "kind": kind if kind in kinds else "",
                "overdue": overdue if overdue in ("0", "1") else "", "escalated": "1" if escalated == "1" else "",
-               "open": "1" if open == "1" else ""}
+               "open": "1" if open_only == "1" else ""}
     number = page_number(page)
     found, total = orders.list_orders(session=session, actor=user, status=filters["status"] or None,
                                       kind=filters["kind"] or None, overdue=_flag(filters["overdue"]),
@@ -101,8 +101,9 @@ def issue_order(request: Request, session: Session = Depends(get_session), user:
                   case_number=case_number)
     try:
         case = overview.case_by_number(session=session, actor=user, case_number=case_number)
-        order = orders.issue_by_office(session=session, actor=user, kind=kind, addressee_unit_id=_unit_id(addressee_unit_id),
-                                       title=title, instructions=instructions, case_id=case.id if case else None)
+        order = orders.issue_by_office(session=session, actor=user, kind=kind,
+                                       addressee_unit_id=_unit_id(addressee_unit_id), title=title,
+                                       instructions=instructions, case_id=case.id if case else None)
     except DomainError as exc:
         session.rollback()
         if exc.status == 403:
@@ -220,6 +221,7 @@ def order_pdf(order_id: int, session: Session = Depends(get_session), user: User
 
 
 @router.get("/evidence/{evidence_id}", name="evidence_download")
-def evidence_file(evidence_id: int, session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
+def evidence_file(evidence_id: int, session: Session = Depends(get_session),
+                  user: User = Depends(web_user)) -> Response:
     item, data = evidence_service.read(session=session, actor=user, evidence_id=evidence_id)
     return attachment(data, item.content_type, item.filename)

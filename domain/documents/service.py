@@ -31,6 +31,7 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
 
 _LIMITS = {"addressee": 200, "title": 200, "paragraph": 2000, "cell": 200, "cc": 100}
 _MAX_PARAGRAPHS, _MAX_MEASURES, _MAX_CC = 50, 50, 20
+_MAX_TABLES, _MAX_TABLE_ROWS = 12, 200
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,21 @@ class MeasureRow:
 
 
 @dataclass(frozen=True)
+class TableIn:
+    """A table printed after the measures (e.g. a circular's ranking): caption, headings, rows of text."""
+    caption: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
 class DocumentIn:
     kind: str
     addressee: str  # 主送机关
     title: str
     paragraphs: list[str]
     measures: list[MeasureRow] = field(default_factory=list)
+    tables: list[TableIn] = field(default_factory=list)  # stored only when given (older documents have none)
     cc: list[str] | None = None  # 抄送; None: the policy's default list
     order_id: int | None = None
     # Automatic issuers (flows) pass one, e.g. "order:12:supervision_order": a retry, a restart or a
@@ -107,7 +117,21 @@ def _validated_content(doc_in: DocumentIn, policy: PolicySet) -> dict:
                      for m in doc_in.measures],
         "cc": [_clean(c, "抄送机关", "cc", _LIMITS["cc"]) for c in cc],
         "policy_version": policy.file_version("documents"),
+        **({"tables": _validated_tables(doc_in.tables)} if doc_in.tables else {}),
     }
+
+
+def _validated_tables(tables: list[TableIn]) -> list[dict]:
+    if len(tables) > _MAX_TABLES or any(len(t.rows) > _MAX_TABLE_ROWS or not 1 <= len(t.columns) <= 8 for t in tables):
+        raise InvalidInput("bad_tables", f"最多 {_MAX_TABLES} 个表，每表 1 至 8 列、最多 {_MAX_TABLE_ROWS} 行",
+                           f"at most {_MAX_TABLES} tables of 1 to 8 columns and {_MAX_TABLE_ROWS} rows", field="tables")
+    if any(len(row) != len(t.columns) for t in tables for row in t.rows):
+        raise InvalidInput("bad_tables", "表格每行的列数须与表头一致", "every row needs one cell per column", field="tables")
+    return [{"caption": _clean(t.caption, "表题", "tables", _LIMITS["title"]),
+             "columns": [_clean(c, "表头", "tables", _LIMITS["cell"]) for c in t.columns],
+             "rows": [[_clean(cell, "表格内容", "tables", _LIMITS["cell"], required=False) or "" for cell in row]
+                      for row in t.rows]}
+            for t in tables]
 
 
 def public_view(doc: Document) -> dict:

@@ -21,6 +21,12 @@ class Order(SQLModel, table=True):
         Index("ix_orders_next_check_at", "next_check_at"),
         # A liaison's inbox: their unit's orders by status, newest first.
         Index("ix_orders_addressee_status", "addressee_unit_id", "status", "issued_at"),
+        # The office's orders list, newest first (web pages, with 10,000s of orders).
+        Index("ix_orders_issued_at", "issued_at", "id"),
+        # The dashboard's late and escalated open orders by unit, and the list's "overdue" filter:
+        # covered by this index, in its order (domain.orders.overview.overdue).
+        Index("ix_orders_open_flags", "status", "overdue_acknowledge", "overdue_report", "escalated",
+              "addressee_unit_id"),
         # A process step issues its order once, however often the flow runs.
         UniqueConstraint("process_id", "step_key", name="uq_orders_process_step"),
     )

@@ -133,6 +133,11 @@ def advance(step: processes.Step) -> None:
         step.issue("rectification_report", kind="rectification_report", addressee_unit_id=branch.id,
                    title=f"{branch.name}涉案开户问题整改报告", instructions="请查明涉案开户原因，落实整改并按时报送整改报告。")
         step.move_to("measures_issued", rule=rule)
+    blocking = [step.order(key) for key in ("rectification_report", "lift_suspension")]
+    if any(order is not None and order.status == "cancelled" for order in blocking):
+        # The office withdrew the step the audit waits on: the audit ends rather than wait forever.
+        step.close("cancelled_by_office", rule=rule)
+        return
     if process.stage == "measures_issued":
         report = step.order("rectification_report")
         if report is not None and report.status in ("accepted", "closed"):
