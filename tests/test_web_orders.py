@@ -67,7 +67,10 @@ def report(browser, order_id: int, *, files=None, **data):
 # ---- the office issues ----
 
 def test_the_office_issues_an_order_from_the_form(office, client, engine, session):
-    client.post("/api/v1/cases", json=case_body(number="JZ-O-1"), headers=auth("office"))
+    case_id = client.post("/api/v1/cases", json=case_body(number="JZ-O-1"), headers=auth("office")).json()["id"]
+    case_page = office.get(f"/cases/{case_id}")
+    assert 'href="/orders/new?case=JZ-O-1"' in case_page.text                 # from the case to an order
+    assert input_value(office.get("/orders/new?case=JZ-O-1").text, "case_number") == "JZ-O-1"
     form_page = office.get("/orders/new").text
     assert "紧急止付" in form_page and "督办" in form_page                     # kinds by their Chinese labels
     assert '<optgroup label="中国工商银行">' in form_page                      # the unit tree, grouped

@@ -1,6 +1,7 @@
 """How the web front answers when something is refused: a page for people, a small message for
 htmx swaps (retargeted to the page's message area), a redirect to sign-in when signed out.
 The JSON API keeps FastAPI's answers (see `install`)."""
+import logging
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,9 @@ from web.labels import N_
 from web.language import language_of, short, tr
 from web.security import is_exempt, safe_next
 from web.templating import render
+
+
+log = logging.getLogger("lianban.web")
 
 
 def _user(request: Request):
@@ -79,5 +83,10 @@ def install_error_pages(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if is_exempt(request.url.path):
             return await request_validation_exception_handler(request, exc)
+        if request.method not in ("GET", "HEAD"):
+            # A malformed form post is bad input, not a missing page: say so, and log it (a bug shows here).
+            log.info("web_validation_error path=%s errors=%s", request.url.path, exc.errors()[:3])
+            return _message_response(request, 422, tr(request, "Please check your input"),
+                                     tr(request, "Please check your input"))
         return _message_response(request, 404, tr(request, "Not found"),
                                  tr(request, "There is no such page, or you may not see it."))
