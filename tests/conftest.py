@@ -1,5 +1,6 @@
 """Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, the demo city's units
 and users, an API client, and one real Prefect server for the whole session."""
+import contextlib
 import os
 import shutil
 import socket
@@ -233,3 +234,34 @@ def short_order_deadlines(tmp_path):
     use_policy_folder(folder)
     yield folder
     use_policy_folder(None)
+
+
+@contextlib.contextmanager
+def served_demo_app(folder: Path):
+    """The web app in its own process (uvicorn, as in production) on a fresh SQLite database with the
+    demo city. Yields (base URL, environment)."""
+    env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": f"sqlite:///{folder / 'lianban.db'}",
+           "LIANBAN_NUDGE_ENABLED": "false"}
+    for command in ("migrate", "demo"):
+        subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
+    log = open(folder / "web.log", "wb")
+    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
+                            "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if web.poll() is not None:
+                raise RuntimeError(f"web app exited: see {folder / 'web.log'}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("web app did not start within 60 s")
+        yield url, env
+    finally:
+        stop_process(web)

@@ -6,15 +6,12 @@ queue is open, sees it appear without reloading and approves it in one click. Sc
 main pages go to artifacts/screenshots/ for a reviewer to look at.
 """
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port, stop_process
+from tests.conftest import ROOT, served_demo_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,31 +27,8 @@ def app_url(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail("/usr/bin/chromium is missing; under CI=true that is a failure (scripts/setup.sh installs it)")
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (scripts/setup.sh installs it)")
-    tmp = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    env = {**os.environ, "LIANBAN_HOME": str(tmp / "var"), "LIANBAN_DATABASE_URL": f"sqlite:///{tmp / 'lianban.db'}",
-           "LIANBAN_NUDGE_ENABLED": "false"}
-    for command in ("migrate", "demo"):
-        subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
-    log = open(tmp / "web.log", "wb")
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-                            "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if web.poll() is not None:
-            raise RuntimeError(f"web app exited: see {tmp / 'web.log'}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        stop_process(web)
-        raise RuntimeError("web app did not start within 60 s")
-    yield url
-    stop_process(web)
+    with served_demo_app(tmp_path_factory.mktemp("browser")) as (url, _env):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ROOT, free_port, stop_process
+from tests.conftest import ROOT, served_demo_app
 from tests.test_browser import CHROMIUM, TABLET, Person, browser  # noqa: F401 — the module's Chromium
 
 PDF = b"%PDF-1.4\n% receipt\n" + b"0" * 400
@@ -38,31 +38,8 @@ def served(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail("/usr/bin/chromium is missing; under CI=true that is a failure (scripts/setup.sh installs it)")
         pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (scripts/setup.sh installs it)")
-    tmp = tmp_path_factory.mktemp("browser-orders")
-    env = {**os.environ, "LIANBAN_HOME": str(tmp / "var"), "LIANBAN_DATABASE_URL": f"sqlite:///{tmp / 'lianban.db'}",
-           "LIANBAN_NUDGE_ENABLED": "false"}
-    for command in ("migrate", "demo"):
-        subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = free_port()
-    log = open(tmp / "web.log", "wb")
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-                            "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if web.poll() is not None:
-            raise RuntimeError(f"web app exited: see {tmp / 'web.log'}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        stop_process(web)
-        raise RuntimeError("web app did not start within 60 s")
-    yield url, env
-    stop_process(web)
+    with served_demo_app(tmp_path_factory.mktemp("browser-orders")) as (url, env):
+        yield url, env
 
 
 def issue_by_api(url: str, unit_code: str, title: str, kind: str = "supervision") -> int:

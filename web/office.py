@@ -3,7 +3,7 @@ Thin: each route calls the same domain services the JSON API calls."""
 import json
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
