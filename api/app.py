@@ -55,6 +55,8 @@ def create_app(engine=None) -> FastAPI:
     from api.routers import circulation  # 月通报
 
     app.include_router(circulation.router)
+    from api.routers import statistics  # 统计 and the warning feed
+    app.include_router(statistics.router)
 
     from web.routes import install as install_web, router as web_router  # the HTMX front shares the process
     app.include_router(web_router)

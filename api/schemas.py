@@ -43,6 +43,9 @@ class CaseOut(BaseModel):
     leader_id: int | None
     supervised: bool
     return_comment: str | None
+    solved_at: datetime | None = None
+    suspects_caught: int = 0
+    recovered_cny: str = "0.00"
 
     @classmethod
     def of(cls, case: Case) -> "CaseOut":
@@ -53,7 +56,17 @@ class CaseOut(BaseModel):
                    registered_at=case.registered_at, stage=case.stage, escalation_state=case.escalation_state,
                    tier_rule_id=case.tier_rule_id, tier_policy_version=case.tier_policy_version,
                    tier_basis=case.tier_basis, leader_id=case.leader_id, supervised=case.supervised,
-                   return_comment=case.return_comment)
+                   return_comment=case.return_comment, solved_at=case.solved_at,
+                   suspects_caught=case.suspects_caught, recovered_cny=str(from_fen(case.recovered_fen)))
+
+
+class CaseResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "solved_at": "2026-10-20T09:00:00+08:00", "suspects_caught": 3, "recovered_cny": "12万"}})
+
+    solved_at: datetime | None = Field(None, description="破案时间; null: not solved")
+    suspects_caught: int = Field(0, ge=0, le=10_000, description="抓获人数")
+    recovered_cny: str | int | float = Field(0, description='挽损金额 in CNY: "120000", "12万" …')
 
 
 class CaseCreated(CaseOut):

@@ -11,6 +11,7 @@ from domain.audit import service as audit
 from domain.orders.models import Order
 from domain.processes.models import Process
 from tests.conftest import auth, unit_id
+from tests.test_statistics import figures, this_month
 
 pytestmark = pytest.mark.prefect
 
@@ -119,6 +120,10 @@ def test_stop_payment_holds_48_hours_and_a_third_is_refused(client, engine, sess
     reported_at = datetime.fromisoformat(held["orders"][0]["reported_at"])
     assert held["stage"] == "held" and held["data"]["stopped_fen"] == 27500000
     assert datetime.fromisoformat(held["data"]["held_until"]) == reported_at + timedelta(hours=48)
+    # The amount the bank reported is what the statistics count, for the bank and the whole city.
+    assert figures(client, unit="bank.icbc", **this_month())["stopped_fen"][0] == 27500000
+    assert figures(client, **this_month())["stopped_accounts"][0] == 1
+    assert figures(client, unit="bank.ccb", **this_month())["stopped_accounts"][0] == 0
     assert stop(client, engine).status_code == 201
     third = stop(client, engine)
     assert third.status_code == 422
@@ -157,6 +162,9 @@ def test_freeze_lasts_six_months_and_renews_from_its_expiry(client, engine):
     renewed = client.get(f"/api/v1/processes/{process_id}", headers=auth("office")).json()
     new_expiry = datetime.fromisoformat(renewed["data"]["expires_at"])
     assert (new_expiry - expires).days in (181, 182, 183, 184)  # from the old expiry, not from today
+    # Renewing freezes the same account again: the statistics count one account frozen.
+    frozen_figures = figures(client, unit="bank.ccb", **this_month())
+    assert (frozen_figures["frozen_accounts"][0], frozen_figures["frozen_fen"][0]) == (1, 4_949_000_000)
 
 
 def test_orders_go_out_as_numbered_documents_their_unit_can_download(client, engine, session):

@@ -12,6 +12,7 @@ from domain.audit.models import AuditEvent
 from domain.processes.models import Process
 from domain.processes.payments import add_months
 from tests.conftest import auth, case_body, unit_id
+from tests.test_statistics import figures, this_month
 
 pytestmark = pytest.mark.prefect
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
@@ -426,4 +427,7 @@ def test_dissuasion_goes_by_risk_to_the_area_station_and_money_already_lost_beco
     assert len(notices) == 1 and "登记案件" in notices[0]["message"] and "136****2222" in notices[0]["message"]
     assert notices[0]["order_id"] == tasks["dissuasion_sms"]
     assert client.get("/api/v1/cases", headers=auth("office")).json()["total"] == 0  # not registered by itself
+    # The statistics count the numbered warnings and how their dissuasion ended.
+    month = figures(client, **this_month())
+    assert (month["warnings"][0], month["dissuaded"][0]) == (3, 1)
     assert audit.verify(session=session).ok

@@ -142,3 +142,58 @@ def overdue_rows(units, *, width: int = 640, row_height: int = 26) -> RowBars:
     ticks = [Tick(y=round(left + plot_width * v / ceiling, 2), value=v) for v in range(0, ceiling + 1, step)]
     return RowBars(width=width, height=top + plot_height + bottom, left=left, top=top, plot_width=plot_width,
                    plot_height=plot_height, rows=rows, ticks=ticks, lates=LATE_ORDER)
+
+
+@dataclass(frozen=True)
+class GroupBar:
+    series: int  # index into the chart's series, for the colour class
+    x: float
+    y: float
+    width: float
+    height: float
+    value: int
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    centre: float
+    bars: list[GroupBar]
+
+
+@dataclass(frozen=True)
+class GroupedBars:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: float
+    plot_height: float
+    groups: list[Group]
+    ticks: list[Tick]
+    names: list[str]
+
+
+def grouped_bars(labels: list[str], series: list[tuple[str, list[int]]], *, width: int = 640,
+                 height: int = 220) -> GroupedBars:
+    """Side-by-side bars: one group per label (a month), one bar per series (its name, its values)."""
+    left, right, top, bottom = 52, 8, 12, 28
+    plot_width, plot_height = width - left - right, height - top - bottom
+    highest = max([v for _, values in series for v in values] + [1])
+    step = _tick_step(highest)
+    ceiling = max(step, -(-highest // step) * step)
+    band = plot_width / max(len(labels), 1)
+    bar_width = band * 0.8 / max(len(series), 1)
+    groups = []
+    for i, label in enumerate(labels):
+        start = left + i * band + band * 0.1
+        bars = []
+        for s, (_, values) in enumerate(series):
+            h = plot_height * max(values[i], 0) / ceiling
+            bars.append(GroupBar(series=s, x=round(start + s * bar_width, 2), y=round(top + plot_height - h, 2),
+                                 width=round(bar_width * 0.9, 2), height=round(h, 2), value=values[i]))
+        groups.append(Group(label=label, centre=round(left + i * band + band / 2, 2), bars=bars))
+    ticks = [Tick(y=round(top + plot_height - plot_height * v / ceiling, 2), value=v)
+             for v in range(0, ceiling + 1, step)]
+    return GroupedBars(width=width, height=height, left=left, top=top, plot_width=plot_width, plot_height=plot_height,
+                       groups=groups, ticks=ticks, names=[name for name, _ in series])

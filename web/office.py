@@ -1,7 +1,7 @@
 """The office's pages: the dashboard, registering a case, the case list and one case's page.
 Thin: each route calls the same domain services the JSON API calls."""
 import json
-from datetime import datetime
+from datetime import date, datetime, time
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,6 +13,7 @@ from domain.cases import overview
 from domain.cases import service as cases
 from domain.cases.models import ESCALATION_STATES, STAGES
 from domain.errors import DomainError, InvalidInput
+from domain.money import from_fen
 from domain.orders import overview as order_overview
 from domain.timeutil import SHANGHAI, utcnow
 from domain.users.models import User
@@ -119,9 +120,7 @@ def _changes(event: AuditEvent) -> list[tuple[str, str, str]]:
             for key in shown if key in after and after.get(key) is not None and before.get(key) != after.get(key)]
 
 
-@router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, registered: str = "", session: Session = Depends(get_session),
-              user: User = Depends(web_user)) -> Response:
+def _case_context(session: Session, user: User, case_id: int) -> dict:
     case = cases.get(session=session, actor=user, case_id=case_id)
     approvals = overview.approvals_of(session=session, actor=user, case_id=case_id)
     events = overview.timeline(session=session, actor=user, case_id=case_id)
@@ -129,11 +128,52 @@ def case_page(request: Request, case_id: int, registered: str = "", session: Ses
         session=session, unit_ids={case.area_unit_id},
         user_ids={case.registered_by_id} | {a.approver_id for a in approvals} | ({case.leader_id} - {None}))
     explanations = {a.id: overview.explain_rule(a.rule_id, a.policy_version) for a in approvals}
-    flash = tr(request, "The case was registered.") if registered else None
-    return render(request, "office/case.html", user=user, case=case, approvals=approvals, people=people,
-                  places=places, explanation=overview.explain_rule(case.tier_rule_id, case.tier_policy_version),
-                  explanations=explanations, flash=flash, system_actor=SYSTEM_ACTOR,
-                  timeline=[(event, _changes(event)) for event in events],
-                  actors=overview.display_names(session=session, usernames={e.actor for e in events}),
-                  victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
-                  now=utcnow())
+    result_values = {"solved_on": case.solved_at.astimezone(SHANGHAI).date().isoformat() if case.solved_at else "",
+                     "suspects_caught": str(case.suspects_caught),
+                     "recovered_cny": str(from_fen(case.recovered_fen)) if case.recovered_fen else ""}
+    return dict(case=case, approvals=approvals, people=people, places=places,
+                explanation=overview.explain_rule(case.tier_rule_id, case.tier_policy_version),
+                explanations=explanations, system_actor=SYSTEM_ACTOR,
+                timeline=[(event, _changes(event)) for event in events],
+                actors=overview.display_names(session=session, usernames={e.actor for e in events}),
+                victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
+                now=utcnow(), result_values=result_values, result_errors={})
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int, registered: str = "", result: str = "",
+              session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
+    flash = (tr(request, "The case was registered.") if registered
+             else tr(request, "The case's result was saved.") if result else None)
+    return render(request, "office/case.html", user=user, flash=flash, **_case_context(session, user, case_id))
+
+
+def _solved_at(raw: str) -> datetime | None:
+    if not raw.strip():
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(raw.strip()), time(), SHANGHAI)
+    except ValueError:
+        raise InvalidInput("bad_solved_at", "破案日期格式须为 YYYY-MM-DD", "the date looks like 2026-10-31",
+                           field="solved_on") from None
+
+
+@router.post("/cases/{case_id}/result")
+def record_result(request: Request, case_id: int, session: Session = Depends(get_session),
+                  user: User = Depends(web_user), solved_on: str = Form(""), suspects_caught: str = Form(""),
+                  recovered_cny: str = Form("")) -> Response:
+    """The office records what the police achieved: 破案 date, people caught, money returned."""
+    require_role(user, "office", "admin")
+    values = dict(solved_on=solved_on, suspects_caught=suspects_caught, recovered_cny=recovered_cny)
+    try:
+        cases.record_result(session=session, actor=user, case_id=case_id, solved_at=_solved_at(solved_on),
+                            suspects_caught=suspects_caught or "0", recovered_cny=recovered_cny)
+    except DomainError as exc:
+        session.rollback()
+        errors = field_errors(request, exc)
+        if "solved_at" in errors:
+            errors["solved_on"] = errors.pop("solved_at")
+        context = {**_case_context(session, user, case_id), "result_values": values, "result_errors": errors}
+        return render(request, "office/case.html", user=user, status_code=exc.status, **context)
+    session.commit()
+    return RedirectResponse(f"/cases/{case_id}?result=1", status_code=303)

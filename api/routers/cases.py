@@ -3,7 +3,7 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import Session, select
 
 from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage
+from api.schemas import ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage, CaseResultIn
 from domain.audit import service as audit
 from domain.cases import service as cases
 from domain.escalation.models import Approval
@@ -17,8 +17,8 @@ def register_case(body: CaseCreate, session: Session = Depends(get_session),
                   user: User = Depends(current_user)) -> CaseCreated:
     """Register a case; the approval for its tier's leader is created in the same transaction."""
     case = cases.register(session=session, actor=user, case_in=cases.CaseIn(**body.model_dump()))
-    session.commit()
-    approval = session.exec(select(Approval).where(Approval.case_id == case.id)).first()
+    approval = session.exec(select(Approval).where(Approval.case_id == case.id)).first()  # before the commit:
+    session.commit()  # a read after it would begin a second transaction (on SQLite, a second write lock)
     return CaseCreated(**CaseOut.of(case).model_dump(), approval=ApprovalOut.of(approval) if approval else None)
 
 
@@ -34,6 +34,16 @@ def list_cases(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200
 @router.get("/{case_id}", response_model=CaseOut)
 def get_case(case_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)) -> CaseOut:
     return CaseOut.of(cases.get(session=session, actor=user, case_id=case_id))
+
+
+@router.put("/{case_id}/result", response_model=CaseOut)
+def record_result(case_id: int, body: CaseResultIn, session: Session = Depends(get_session),
+                  user: User = Depends(current_user)) -> CaseOut:
+    """Office: the case's result — solved when (破案), people caught (抓获), money returned (挽损)."""
+    case = cases.record_result(session=session, actor=user, case_id=case_id, solved_at=body.solved_at,
+                               suspects_caught=body.suspects_caught, recovered_cny=body.recovered_cny)
+    session.flush()
+    return CaseOut.of(case)
 
 
 @router.get("/{case_id}/approvals", response_model=list[ApprovalOut])

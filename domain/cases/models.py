@@ -1,7 +1,7 @@
 """A fraud case as the office registers it, and where it stands along 研→交→办→督→结."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
 from domain.timeutil import UTCDateTime
@@ -25,7 +25,7 @@ class Case(SQLModel, table=True):
     victim_name: str = Field(max_length=100)
     victim_phone: str = Field(max_length=32)
     area_unit_id: int = Field(foreign_key="units.id", index=True)
-    reported_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reported_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     registered_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     registered_by_id: int = Field(foreign_key="users.id")
     stage: str = Field(default="research", max_length=16, index=True)
@@ -37,3 +37,8 @@ class Case(SQLModel, table=True):
     leader_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # 包案 leader
     supervised: bool = False  # 挂牌督办
     return_comment: str | None = None
+    # The case's result, as the police report it (statistics: 破案, 抓获, 挽损).
+    solved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, index=True))  # 破案
+    suspects_caught: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))  # 抓获人数
+    recovered_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))  # 挽损
+    recovered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, index=True))

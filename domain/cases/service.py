@@ -11,7 +11,7 @@ from domain.cases.models import Case
 from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.escalation import service as escalation
 from domain.escalation.models import Approval
-from domain.money import parse_cny, to_fen
+from domain.money import AmountError, parse_cny, to_fen
 from domain.policy import current_policy
 from domain.timeutil import as_utc, utcnow
 from domain.units import service as units
@@ -54,10 +54,9 @@ def _text(value: str, field: str, label_zh: str, max_len: int) -> str:
 def validate_amount(raw: object, policy: PolicySet) -> Decimal:
     bounds = policy.intake.amount
     try:
-        amount = parse_cny(raw)
-    except ValueError:
-        raise InvalidInput("amount_not_numeric", f"涉案金额“{raw}”不是数字，请填写如 280000.00 或 28万",
-                           f"amount {raw!r} is not a number; write e.g. 280000.00", field="amount_cny") from None
+        amount = parse_cny(raw, label="涉案金额")
+    except AmountError as exc:
+        raise InvalidInput(exc.code, exc.zh, f"{exc}; write e.g. 280000.00", field="amount_cny") from None
     if -amount.as_tuple().exponent > bounds.max_decimal_places:
         raise InvalidInput("amount_too_precise", f"涉案金额最多 {bounds.max_decimal_places} 位小数（到分）",
                            f"amount has more than {bounds.max_decimal_places} decimal places", field="amount_cny")
@@ -162,3 +161,48 @@ def list_cases(*, session: Session, actor: User, offset: int = 0, limit: int = 5
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(Case.registered_at.desc(), Case.id.desc()).offset(offset).limit(limit)).all()
     return list(rows), total
+
+
+MAX_SUSPECTS = 10_000
+
+
+def record_result(*, session: Session, actor: User, case_id: int, solved_at: datetime | None,
+                  suspects_caught: object, recovered_cny: object) -> Case:
+    """The police's result for a case: solved (破案) when, people caught (抓获), money returned to
+    the victim (挽损). A correction is the same call with the right figures; both are audited."""
+    require_role(actor, "office", "admin")
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if case is None:
+        raise NotFound("case_not_found", f"案件 {case_id} 不存在", f"case {case_id} does not exist")
+    now = utcnow()
+    solved = as_utc(solved_at) if solved_at is not None else None
+    if solved is not None and (solved > now + _ALLOWED_CLOCK_SKEW or solved < case.reported_at - timedelta(days=1)):
+        raise InvalidInput("bad_solved_at", "破案时间须在报案之后、不晚于现在", "solved_at must lie between the report and now",
+                           field="solved_at")
+    try:
+        caught = int(str(suspects_caught).strip() or 0) if not isinstance(suspects_caught, bool) else -1
+    except ValueError:
+        caught = -1
+    if not 0 <= caught <= MAX_SUSPECTS:
+        raise InvalidInput("bad_suspects_caught", f"抓获人数须为 0 至 {MAX_SUSPECTS} 的整数",
+                           f"suspects_caught must be a whole number from 0 to {MAX_SUSPECTS}", field="suspects_caught")
+    try:
+        recovered = to_fen(parse_cny(recovered_cny)) if str(recovered_cny or "").strip() else 0
+    except (ValueError, ArithmeticError):
+        raise InvalidInput("bad_recovered", "挽损金额须为金额，如 12000 或 1.2万", "recovered must be an amount",
+                           field="recovered_cny") from None
+    if not 0 <= recovered <= case.amount_fen:
+        raise InvalidInput("recovered_out_of_range", "挽损金额不能为负，也不能超过被骗金额",
+                           "recovered must be between zero and the case's amount", field="recovered_cny")
+    before = {"solved_at": case.solved_at, "suspects_caught": case.suspects_caught, "recovered_fen": case.recovered_fen}
+    if recovered != case.recovered_fen:
+        case.recovered_at = now if recovered else None
+    case.solved_at, case.suspects_caught, case.recovered_fen = solved, caught, recovered
+    after = {"solved_at": case.solved_at, "suspects_caught": caught, "recovered_fen": recovered}
+    if after == before:
+        return case
+    session.add(case)
+    audit.record(session=session, actor=actor.username, action="case.result_recorded", entity_type="case",
+                 entity_id=case.id, before={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in before.items()},
+                 after={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in after.items()}, at=now)
+    return case

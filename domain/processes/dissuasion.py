@@ -34,6 +34,7 @@ from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
+from domain.warnings import service as warnings
 from policies.schema import DissuasionRules
 
 log = logging.getLogger("lianban.processes")
@@ -85,13 +86,17 @@ def start(*, session: Session, actor: User, area: int | str, risk_level: str, vi
         raise Conflict("dissuasion_police_missing", "政策未能为该辖区确定劝阻派出所，请管理员检查 processes.yaml 的"
                        " dissuasion.police_unit_by_area 与 fallback_police_unit_code",
                        "the policy names no existing police unit for this area", field="area")
-    return processes.start(session=session, kind="dissuasion", started_by=actor.username,
+    process = processes.start(session=session, kind="dissuasion", started_by=actor.username,
                            title=f"{RISK_ZH[risk_level]}预警劝阻 {area_unit.name} {mask_name(name)}",
                            case_id=case_id, subject_unit_id=area_unit.id, subject_key=phone,
                            dedupe_key=f"warning:{number}" if number else None,
                            data={"risk_level": risk_level, "area_unit_id": area_unit.id, "area_name": area_unit.name,
                                  "victim_name": mask_name(name), "victim_phone": mask_phone(phone),
                                  "police_unit_id": police.id, "police_rule": rule, "warning_number": number or None})
+    if number:
+        warnings.link_dissuasion(session=session, warning_number=number, area_unit_id=area_unit.id,
+                                 risk_level=risk_level, process_id=process.id, at=process.started_at)
+    return process
 
 
 def _tell_office_to_register(step: processes.Step, order_id: int) -> None:
@@ -129,3 +134,6 @@ def advance(step: processes.Step) -> None:
                 step.close(outcome, rule=RULE)
         elif order.status == "cancelled":
             step.close("cancelled", rule=RULE)
+        if process.closed_at is not None:
+            warnings.record_outcome(session=step.session, process_id=process.id, outcome=step.data.get("outcome", ""),
+                                    at=step.now)
