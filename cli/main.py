@@ -53,7 +53,7 @@ def load_demo() -> None:
     from domain.db import session_scope
 
     with session_scope() as session:
-        loaded = demo.load(session=session)
+        loaded = demo.load(session=session, with_history=True)
     typer.echo("demo city loaded" if loaded else "database already has users: demo not loaded")
 
 

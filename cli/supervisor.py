@@ -91,7 +91,7 @@ def run_embedded(*, load_demo: bool = True) -> None:
         from domain.db import session_scope
 
         with session_scope() as session:
-            if demo.load(session=session):
+            if demo.load(session=session, with_history=True):
                 log.info("demo city loaded; API tokens are demo-<username>, e.g. demo-office, demo-chief")
 
     # uvicorn re-raises SIGTERM after its own shutdown; turn it into SystemExit so the
