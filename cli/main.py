@@ -18,6 +18,12 @@ app.add_typer(case_app, name="case")
 app.add_typer(approval_app, name="approval")
 circulation_app = typer.Typer(help="monthly circulation 月通报", no_args_is_help=True)
 app.add_typer(circulation_app, name="circulation")
+from cli.statistics import app as statistics_app  # noqa: E402
+
+app.add_typer(statistics_app, name="statistics")
+from cli.topology import app as scaled_app  # noqa: E402  (the scale-out mode's roles)
+
+app.add_typer(scaled_app, name="scaled")
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -9,6 +9,6 @@ from domain.orders.models import Evidence, Notice, Order
 from domain.processes.models import FraudAccount, Process
 from domain.units.models import Unit
 from domain.users.models import User
-from domain.warnings.models import FraudWarning
+from domain.warnings.models import FraudWarning, WarningMonth
 
-__all__ = ["Card", "Circulation", "CirculationRow", "FraudCard", "Listing", "LoginAttempt", "WebSession", "AuditEvent", "AuditHead", "Approval", "Case", "Document", "DocumentRendition", "DocumentSequence", "Evidence", "FraudAccount", "FraudWarning", "Notice", "Order", "Process", "Unit", "User"]
+__all__ = ["Card", "Circulation", "CirculationRow", "FraudCard", "Listing", "LoginAttempt", "WebSession", "AuditEvent", "AuditHead", "Approval", "Case", "Document", "DocumentRendition", "DocumentSequence", "Evidence", "FraudAccount", "FraudWarning", "Notice", "Order", "Process", "Unit", "User", "WarningMonth"]

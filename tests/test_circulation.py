@@ -260,3 +260,28 @@ def test_the_monthly_flow_issues_the_circular_once(scenario, session, prefect_se
     assert len(docs) == 1 and docs[0].idempotency_key == "circulation:2025-01:v1"
     text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(storage.read(docs[0].pdf_path))).pages))
     assert "2025年1月" in text and "江陵县" in text and "郝穴镇" in text and "工商银行江陵支行" in text
+
+
+def test_the_office_circulates_a_month_on_the_web_page_and_others_read_it(scenario):
+    from tests.web_helpers import csrf_token, signed_in
+
+    office = signed_in(scenario, "office")
+    empty = office.get("/circulation")
+    assert empty.status_code == 200 and "尚未发布任何通报" in empty.text
+    token = csrf_token(office, "/circulation")
+    refused = office.post("/circulation/run", data={"csrf_token": token, "month": "2999-01"})
+    assert refused.status_code == 422 and "2999-01" in refused.text
+    assert office.post("/circulation/run", data={"month": "2025-01"}).status_code == 403  # no CSRF token
+    done = office.post("/circulation/run", data={"csrf_token": token, "month": "2025-01"}, follow_redirects=True)
+    assert done.status_code == 200 and "2025-01 月通报" in done.text
+    county = done.text.split("县市区", 1)[1]
+    assert county.index("江陵县") < county.index("沙市区")  # ranked as the domain test computed by hand
+    pdf = office.get("/circulation/2025-01/pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "江陵县" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    # A leader reads the ranking but has no button to run one, and no PDF (documents are the office's).
+    chief = signed_in(scenario, "chief").get("/circulation?month=2025-01")
+    assert chief.status_code == 200 and "江陵县" in chief.text and "排名并通报" not in chief.text
+    assert "下载通报" not in chief.text
+    liaison = signed_in(scenario, "liaison_icbc")
+    assert liaison.post("/circulation/run", data={"csrf_token": csrf_token(liaison, "/home"), "month": "2025-02"}).status_code == 403

@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 from domain.audit import service as audit
 from domain.statistics.service import Period, month_period
 from domain.timeutil import SHANGHAI
-from domain.warnings.models import FraudWarning
+from domain.warnings import service as warnings
+from domain.warnings.models import FraudWarning, WarningMonth
 from tests.conftest import auth, case_body
 from tests.web_helpers import csrf_token, signed_in
 
@@ -56,10 +57,9 @@ def three_months(client, engine):
              warning("W-2510", "shashi", "2025-10-09T09:00:00", risk="medium")]
     response = client.post("/api/v1/warnings", headers=auth("office"), json={"warnings": batch})
     assert response.json() == {"received": 7, "already_received": 0}
-    with Session(engine) as s:  # three of October's were dissuaded (the dissuasion flow's outcome)
+    with Session(engine) as s:  # three of October's were dissuaded (what the dissuasion flow records)
         for row in s.exec(select(FraudWarning).where(FraudWarning.warning_number.in_(["W-1001", "W-1003", "W-1004"]))):
-            row.outcome = "dissuaded"
-            s.add(row)
+            warnings.set_outcome(session=s, warning=row, outcome="dissuaded", at=row.received_at)
         s.commit()
     ids = {"oct_a": register(client, "S-1001", "300000", "jiangling.haoxue.v1", "2026-10-05T10:00:00"),
            "oct_b": register(client, "S-1002", "600000", "jiangling.haoxue", "2026-10-06T10:00:00"),
@@ -209,3 +209,26 @@ def test_the_statistics_page_shows_the_figures_and_records_a_result(engine, clie
                         data={"csrf_token": token, "solved_on": "2026-10-31", "suspects_caught": "2",
                               "recovered_cny": "5000"})
     assert saved.status_code == 200 and "战果已保存" in saved.text and "2026年10月31日" in saved.text
+
+
+def test_monthly_counts_stay_equal_to_the_warnings(client, engine, three_months):
+    """The statistics read whole months from warning_months: it must match a recount from the rows,
+    including an outcome taken back and a warning that arrived with its dissuasion."""
+    with Session(engine) as s:
+        row = s.exec(select(FraudWarning).where(FraudWarning.warning_number == "W-1003")).one()
+        warnings.set_outcome(session=s, warning=row, outcome="not_reached", at=row.received_at)
+        s.commit()
+    started = client.post("/api/v1/processes/dissuasion", headers=auth("office"), json={
+        "area": "shishou", "risk_level": "low", "victim_name": "王五", "victim_phone": "13600002222",
+        "warning_number": "W-NEW-1"})
+    assert started.status_code == 201, started.text
+    with Session(engine) as s:
+        kept = {(m.month, m.area_unit_id): (m.received, m.dissuaded) for m in s.exec(select(WarningMonth))}
+        warnings.rebuild_month_counts(session=s)
+        recounted = {(m.month, m.area_unit_id): (m.received, m.dissuaded) for m in s.exec(select(WarningMonth))}
+    assert kept == recounted and sum(r for r, _ in kept.values()) == 8
+    october = figures(client, start="2026-10-01", end="2026-10-31")
+    assert october["dissuaded"][0] == 2
+    # A period that is not whole months adds the odd days from the warnings themselves.
+    assert figures(client, start="2026-09-30", end="2026-10-31")["warnings"][0] == 5
+    assert figures(client, start="2026-09-15", end="2026-11-02")["warnings"][0] == 5

@@ -356,5 +356,12 @@ def ranking_view(*, session: Session, month: str, version: int | None = None) ->
             "created_at": circulation.created_at.isoformat(), "rankings": rankings,
             "cards": [{"id": c.id, "unit_id": c.unit_id, "unit_name": names[c.unit_id], "colour": c.colour,
                        "caused_by": c.caused_by} for c in cards],
-            "listings": [{"id": li.id, "unit_id": li.unit_id, "status": li.status, "order_id": li.order_id}
+            "listings": [{"id": li.id, "unit_id": li.unit_id, "unit_name": names[li.unit_id], "status": li.status,
+                          "order_id": li.order_id}
                          for li in listings]}
+
+
+def circulated_months(*, session: Session, limit: int = 36) -> list[Circulation]:
+    """The current version of each circulated month, newest first."""
+    return list(session.exec(select(Circulation).where(Circulation.status == "current")
+                             .order_by(Circulation.month.desc()).limit(limit)).all())

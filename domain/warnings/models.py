@@ -32,3 +32,16 @@ class FraudWarning(SQLModel, table=True):
     outcome: str = Field(default="pending", max_length=16)
     handled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     process_id: int | None = Field(default=None, foreign_key="processes.id")
+
+
+class WarningMonth(SQLModel, table=True):
+    """Warnings received and dissuaded per Beijing calendar month and area, kept in step with the
+    warnings in the same transaction (domain.warnings.service), so the statistics read a year as
+    twelve thousand rows instead of a million. `lianban statistics rebuild` recounts it."""
+
+    __tablename__ = "warning_months"
+
+    month: str = Field(max_length=7, primary_key=True)  # "2026-10"
+    area_unit_id: int = Field(foreign_key="units.id", primary_key=True)
+    received: int = 0
+    dissuaded: int = 0

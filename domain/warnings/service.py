@@ -7,15 +7,18 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import case, delete, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
 from domain.errors import InvalidInput
-from domain.timeutil import as_utc, utcnow
+from domain.timeutil import SHANGHAI, as_utc, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
-from domain.warnings.models import OUTCOMES, FraudWarning
+from domain.warnings.models import OUTCOMES, FraudWarning, WarningMonth
 
 MAX_BATCH = 5000
 AREA_KINDS = ("county", "town", "village")
@@ -75,6 +78,7 @@ def receive(*, session: Session, actor: User, items: list[WarningIn]) -> BatchRe
     if fresh:
         session.add_all(fresh)
         session.flush()
+        _count(session, fresh, received=1)
         digest = hashlib.sha256("\n".join(w.warning_number for w in fresh).encode()).hexdigest()
         audit.record(session=session, actor=actor.username, action="warnings.received", entity_type="warning",
                      entity_id=fresh[0].id, after={"count": len(fresh), "first": fresh[0].warning_number,
@@ -91,14 +95,57 @@ def link_dissuasion(*, session: Session, warning_number: str, area_unit_id: int,
     if warning is None:
         warning = FraudWarning(warning_number=warning_number, area_unit_id=area_unit_id, risk_level=risk_level,
                                received_at=at)
+        _count(session, [warning], received=1)
     warning.process_id = process_id
     session.add(warning)
 
 
 def record_outcome(*, session: Session, process_id: int, outcome: str, at: datetime) -> None:
     """The dissuasion process closed: its warnings take the outcome (the close itself is audited)."""
-    if outcome not in OUTCOMES:
-        return
     for warning in session.exec(select(FraudWarning).where(FraudWarning.process_id == process_id)).all():
-        warning.outcome, warning.handled_at = outcome, at
-        session.add(warning)
+        set_outcome(session=session, warning=warning, outcome=outcome, at=at)
+
+
+def set_outcome(*, session: Session, warning: FraudWarning, outcome: str, at: datetime) -> None:
+    if outcome not in OUTCOMES or outcome == warning.outcome:
+        return
+    change = (outcome == "dissuaded") - (warning.outcome == "dissuaded")
+    warning.outcome, warning.handled_at = outcome, at
+    session.add(warning)
+    if change:
+        _count(session, [warning], dissuaded=change)
+
+
+def month_of(moment: datetime) -> str:
+    """The Beijing calendar month of a moment, "2026-10"."""
+    return as_utc(moment).astimezone(SHANGHAI).strftime("%Y-%m")
+
+
+def _count(session: Session, warnings: list[FraudWarning], *, received: int = 0, dissuaded: int = 0) -> None:
+    """Add to the monthly counts of these warnings' months and areas, in the caller's transaction."""
+    deltas: dict[tuple[str, int], int] = {}
+    for warning in warnings:
+        key = (month_of(warning.received_at), warning.area_unit_id)
+        deltas[key] = deltas.get(key, 0) + 1
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = WarningMonth.__table__
+    for (month, area), n in sorted(deltas.items()):
+        statement = insert(table).values(month=month, area_unit_id=area, received=received * n,
+                                         dissuaded=dissuaded * n)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["month", "area_unit_id"],
+            set_={"received": table.c.received + received * n, "dissuaded": table.c.dissuaded + dissuaded * n}))
+
+
+def rebuild_month_counts(*, session: Session) -> int:
+    """Recount warning_months from the warnings (after a bulk load or a repair). Returns rows written."""
+    month = func.strftime("%Y-%m", FraudWarning.received_at, "+8 hours")
+    if session.get_bind().dialect.name == "postgresql":
+        month = func.to_char(func.timezone("Asia/Shanghai", func.timezone("UTC", FraudWarning.received_at)), "YYYY-MM")
+    rows = session.exec(select(month.label("month"), FraudWarning.area_unit_id, func.count(),
+                               func.sum(case((FraudWarning.outcome == "dissuaded", 1), else_=0)))
+                        .group_by(month, FraudWarning.area_unit_id)).all()
+    session.execute(delete(WarningMonth))
+    session.add_all([WarningMonth(month=m, area_unit_id=a, received=r, dissuaded=int(d or 0)) for m, a, r, d in rows])
+    session.flush()
+    return len(rows)

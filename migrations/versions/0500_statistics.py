@@ -1,4 +1,4 @@
-"""statistics: fraud warnings (预警), a case's result (破案, 抓获, 挽损), case report-date index
+"""statistics: fraud warnings (预警) and their monthly counts, a case's result (破案, 抓获, 挽损), case report-date index
 
 Revision ID: 0500_statistics
 Revises: 0400_circulation
@@ -31,6 +31,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("warning_number"),
     )
     op.create_index("ix_warnings_received_area_outcome", "warnings", ["received_at", "area_unit_id", "outcome"])
+    op.create_table(
+        "warning_months",
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("area_unit_id", sa.Integer(), nullable=False),
+        sa.Column("received", sa.Integer(), nullable=False),
+        sa.Column("dissuaded", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["area_unit_id"], ["units.id"]),
+        sa.PrimaryKeyConstraint("month", "area_unit_id"),
+    )
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("solved_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("suspects_caught", sa.Integer(), nullable=False, server_default="0"))
@@ -50,5 +59,6 @@ def downgrade() -> None:
         batch.drop_column("recovered_fen")
         batch.drop_column("suspects_caught")
         batch.drop_column("solved_at")
+    op.drop_table("warning_months")
     op.drop_index("ix_warnings_received_area_outcome", table_name="warnings")
     op.drop_table("warnings")
