@@ -1,12 +1,15 @@
 """JSON shapes of the API. Victim data appears masked; amounts are decimal strings, never floats."""
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from domain.cases.models import Case
 from domain.cases.service import mask_name, mask_phone
 from domain.escalation.models import Approval
 from domain.money import format_wan, from_fen
+
+# An amount as JSON carries it; strict, so that `true` is refused rather than read as 1 yuan.
+Amount = StrictStr | StrictInt | StrictFloat
 
 
 class CaseCreate(BaseModel):
@@ -16,7 +19,7 @@ class CaseCreate(BaseModel):
         "reported_at": "2026-06-09T10:15:00+08:00"}})
 
     case_number: str = Field(description="案件编号, unique")
-    amount_cny: str | int | float = Field(description='涉案金额 in CNY: "280000.00", "28万" …')
+    amount_cny: Amount = Field(description='涉案金额 in CNY: "280000.00", "28万" …')
     fraud_type: str
     victim_name: str
     victim_phone: str
@@ -66,7 +69,7 @@ class CaseResultIn(BaseModel):
 
     solved_at: datetime | None = Field(None, description="破案时间; null: not solved")
     suspects_caught: int = Field(0, ge=0, le=10_000, description="抓获人数")
-    recovered_cny: str | int | float = Field(0, description='挽损金额 in CNY: "120000", "12万" …')
+    recovered_cny: Amount = Field(0, description='挽损金额 in CNY: "120000", "12万" …')
 
 
 class CaseCreated(CaseOut):

@@ -49,21 +49,78 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML silently keeps the last of two equal keys; a policy must not."""
 
 
+MAX_DEPTH = 50  # a policy nests a few levels; thousands would exhaust the parser's recursion
+
+
+def _yaml_error_line(exc: yaml.YAMLError, text: str) -> int:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return mark.line + 1
+    position = getattr(exc, "position", None)  # a ReaderError (e.g. a NUL byte) has only an offset
+    return text.count("\n", 0, position) + 1 if position is not None else 1
+
+
+def _check_tokens(text: str, filename: str) -> None:
+    """Refuse, before composing, what only a hostile or broken file contains: anchors and aliases
+    (an alias "bomb" multiplies a small file into billions of nodes) and absurd nesting."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+            raise PolicyError(filename, token.start_mark.line + 1,
+                              "anchors and aliases (& and *) are not allowed in policy files: write the value out")
+        if isinstance(token, (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+                              yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PolicyError(filename, token.start_mark.line + 1, f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(token, (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)):
+            depth -= 1
+
+
 def _compose_checked(text: str, filename: str) -> yaml.Node | None:
     try:
+        _check_tokens(text, filename)
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError(filename, mark.line + 1 if mark else None, f"not valid YAML: {reason}") from None
+        raise PolicyError(filename, _yaml_error_line(exc, text), f"not valid YAML: {reason}") from None
     _check_duplicate_keys(node, filename)
     return node
+
+
+def _construct(node: yaml.Node | None, text: str, filename: str):
+    """The file's data; a value its tag cannot make (`!!int abc`, `!!timestamp 2026-13-01`,
+    `!!python/object`) is refused at its line."""
+    try:
+        return yaml.load(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        line = _yaml_error_line(exc, text) if isinstance(exc, yaml.YAMLError) else _first_unreadable_line(node)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(filename, line, f"a value cannot be read: {reason}") from None
+
+
+def _first_unreadable_line(node: yaml.Node | None) -> int:
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                yaml.constructor.SafeConstructor().construct_object(current)
+            except Exception:  # noqa: BLE001 - any failure: this is the node
+                return current.start_mark.line + 1
+        elif isinstance(current, yaml.SequenceNode):
+            stack[:0] = current.value
+        elif isinstance(current, yaml.MappingNode):
+            stack[:0] = [part for pair in current.value for part in pair]
+    return node.start_mark.line + 1 if node is not None else 1
 
 
 def _check_duplicate_keys(node: yaml.Node | None, filename: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise PolicyError(filename, key.start_mark.line + 1, "a key must be a plain name, not a list or mapping")
             if key.value in seen:
                 raise PolicyError(filename, key.start_mark.line + 1, f"key '{key.value}' appears twice")
             seen.add(key.value)
@@ -104,7 +161,7 @@ def _describe(error: dict) -> str:
 def parse_policy_file(stem: str, text: str, filename: str) -> Strict:
     schema = POLICY_FILES[stem]
     node = _compose_checked(text, filename)
-    data = yaml.load(text, Loader=yaml.SafeLoader)
+    data = _construct(node, text, filename)
     if not isinstance(data, dict):
         raise PolicyError(filename, 1, "the file must be a mapping of keys to values")
     try:
@@ -128,7 +185,7 @@ def load_policy_dir(folder: Path | str) -> PolicySet:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise PolicyError(str(path), None, f"not UTF-8 text: {exc.reason}") from None
+            raise PolicyError(str(path), raw.count(b"\n", 0, exc.start) + 1, f"not UTF-8 text: {exc.reason}") from None
         parsed[stem] = parse_policy_file(stem, text, str(path))
         hashes[stem] = hashlib.sha256(raw).hexdigest()
     return PolicySet(folder=str(folder), file_hashes=hashes, **parsed)

@@ -37,6 +37,8 @@ def parse_duration(value: object) -> timedelta:
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError("duration must be positive")
+    if seconds > 10 * 366 * 86400:
+        raise ValueError(f"duration longer than ten years: {value!r}")
     return timedelta(seconds=seconds)
 
 
@@ -152,6 +154,8 @@ def _parse_deadline(value: object) -> Deadline:
     amount, unit = int(match.group(1)), match.group(2)
     if amount <= 0:
         raise ValueError("deadline must be positive")
+    if (amount if unit == "wd" else amount * _UNIT_SECONDS[unit] / 86400) > 366:
+        raise ValueError(f"deadline longer than a year: {value!r}")
     if unit == "wd":
         return Deadline(working_days=amount)
     return Deadline(elapsed=timedelta(seconds=amount * _UNIT_SECONDS[unit]))

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
+from api.schemas import Amount
 from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service
 from domain.orders import service as orders
@@ -70,7 +71,7 @@ class OrderPage(BaseModel):
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str
-    amount_cny: str | int | float | None = None
+    amount_cny: Amount | None = None
     outcome: str | None = Field(default=None, max_length=40, description="for orders that list outcomes "
                                 "(内鬼移送, 劝阻): one of them, e.g. administrative_penalty, dissuaded")
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
+from api.schemas import Amount
 from api.routers.orders import OrderOut
 from domain.processes import payments, reverse_audit
 from domain.processes import queries as process_queries
@@ -64,7 +65,7 @@ class AccountOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     bank_unit_id: int
     account_number: str
-    amount_cny: str | int | float
+    amount_cny: Amount
     case_id: int | None = None
 
 

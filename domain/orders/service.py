@@ -251,9 +251,9 @@ def report(*, session: Session, actor: User, order_id: int, text: str, amount_cn
     if order.kind in REPORTED_AMOUNT_KINDS:
         try:
             amount = parse_cny(amount_cny)
-        except ValueError:
-            raise InvalidInput("amount_required", "止付、冻结指令须填写实际止付/冻结金额",
-                               "stop-payment and freeze reports need the amount actually held",
+        except ValueError as exc:
+            raise InvalidInput("amount_required", f"止付、冻结指令须填写实际止付/冻结金额：{exc.zh}",
+                               f"stop-payment and freeze reports need the amount actually held: {exc}",
                                field="amount_cny") from None
         if amount < 0 or -amount.as_tuple().exponent > 2:
             raise InvalidInput("bad_amount", "金额须为非负数，最多两位小数", "amount must be zero or more, in fen",

@@ -40,8 +40,8 @@ def _validated(session: Session, actor: User, bank_unit_id: int, account_number:
         raise InvalidInput("not_a_bank", "接收单位须为银行", "the addressee must be a bank unit", field="bank_unit_id")
     try:
         amount = parse_cny(amount_cny)
-    except ValueError:
-        raise InvalidInput("amount_not_numeric", "金额须为数字", "the amount must be a number", field="amount_cny") from None
+    except ValueError as exc:
+        raise InvalidInput(exc.code, exc.zh, str(exc), field="amount_cny") from None
     if amount <= 0 or -amount.as_tuple().exponent > 2:
         raise InvalidInput("amount_not_positive", "金额须大于零，最多两位小数", "the amount must be above zero, in fen",
                            field="amount_cny")
