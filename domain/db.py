@@ -28,11 +28,42 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # SQLite has one writer at a time. Writers of this process queue on a lock here, in
+        # arrival order, instead of in SQLite's busy handler, which polls with sleeps of up to
+        # 100 ms and so gives a long tail under load (docs/performance.md). Other processes
+        # still wait in the busy handler. The lock is let go once the COMMIT or ROLLBACK is done.
+        writer, holders = threading.Lock(), set()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # Readers (see `read_only`) need no lock in WAL mode and must not queue behind writers.
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("read_only"):
+                conn.exec_driver_sql("BEGIN")
+                return
+            raw = conn.connection.dbapi_connection
+            if writer.acquire(timeout=30):  # else: the busy handler decides, as without the queue
+                holders.add(id(raw))
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(raw)
+                raise
 
+        def _release(raw) -> None:
+            if id(raw) in holders:
+                holders.discard(id(raw))
+                writer.release()
+
+        dialect = engine.dialect
+        for name in ("do_commit", "do_rollback"):
+            def _ending(connection, _end=getattr(dialect, name)):
+                try:
+                    _end(connection)
+                finally:
+                    _release(getattr(connection, "dbapi_connection", connection))
+            setattr(dialect, name, _ending)
+        for name in ("close", "invalidate"):  # a connection that dies mid-transaction lets go too
+            event.listen(engine, name, lambda raw, *_: _release(raw))
         return engine
     return create_engine(url, pool_pre_ping=True, **_POOL)
 

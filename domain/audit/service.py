@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from domain.audit.models import AuditEvent, AuditHead
@@ -36,22 +38,56 @@ def _link_hash(*, seq: int, at: datetime, actor: str, action: str, entity_type: 
 def record(*, session: Session, actor: str, action: str, entity_type: str, entity_id: int,
            before: dict | None = None, after: dict | None = None, rule: str | None = None,
            at: datetime | None = None) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the change)."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    """Append one event in the caller's transaction (it commits or rolls back with the change).
+
+    The event is linked into the chain when the transaction commits (`_link_pending`): the head
+    row's lock, which serialises every writer, is taken last and held only for the appends and
+    the commit, not for the whole transaction. Its `seq` and `hash` are set at that moment."""
+    event = AuditEvent(at=at or utcnow(), actor=actor, action=action, entity_type=entity_type,
+                       entity_id=entity_id, before=canonical_json(before), after=canonical_json(after),
+                       rule=rule, prev_hash="", hash="")
+    session.info.setdefault(_PENDING, []).append(event)
+    return event
+
+
+_PENDING = "lianban.audit.pending"
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _link_pending(session: Session) -> None:
+    """At the commit of the outermost transaction: lock the head, chain the pending events in the
+    order they were recorded, move the head, all in the same transaction as the change."""
+    if session.in_nested_transaction() or not session.info.get(_PENDING):
+        return
+    session.flush()  # the change itself first, before the lock
+    pending = session.info.pop(_PENDING)
+    # populate_existing: a head left in the identity map by an earlier transaction is stale.
+    lock_head = (select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                 .execution_options(populate_existing=True))
+    head = session.execute(lock_head).scalars().first()
     if head is None:
         # The very first entry: create the head row race-free, then lock it like every append does.
         _insert_head_if_missing(session)
-        head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    at = at or utcnow()
-    fields = dict(seq=head.last_seq + 1, at=at, actor=actor, action=action, entity_type=entity_type,
-                  entity_id=entity_id, before=canonical_json(before), after=canonical_json(after),
-                  rule=rule, prev_hash=head.last_hash)
-    event = AuditEvent(**fields, hash=_link_hash(**fields))
-    session.add(event)
-    head.last_seq, head.last_hash = event.seq, event.hash
+        head = session.execute(lock_head).scalars().one()
+    seq, prev = head.last_seq, head.last_hash
+    for entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.hash = prev = _link_hash(seq=seq, at=entry.at, actor=entry.actor, action=entry.action,
+                                       entity_type=entry.entity_type, entity_id=entry.entity_id,
+                                       before=entry.before, after=entry.after, rule=entry.rule,
+                                       prev_hash=entry.prev_hash)
+    session.add_all(pending)
+    head.last_seq, head.last_hash = seq, prev
     session.add(head)
     session.flush()
-    return event
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_pending(session: Session, transaction) -> None:
+    """A rolled-back (outermost) transaction takes its unlinked events with it."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def _insert_head_if_missing(session: Session) -> None:
