@@ -96,13 +96,13 @@ def load(*, session: Session, with_cases: bool = True, with_history: bool = Fals
         session.add(user)
         users[username] = user
     session.flush()
+    if with_history:  # first, so the demo's own cases are the newest in every list
+        _history(session, users["office"])
     if with_cases:
         for number, amount, fraud_type, victim, phone, area, hours_ago in CASES:
             cases.register(session=session, actor=users["office"], case_in=cases.CaseIn(
                 case_number=number, amount_cny=amount, fraud_type=fraud_type, victim_name=victim,
                 victim_phone=phone, area=area, reported_at=utcnow() - timedelta(hours=hours_ago)))
-    if with_history:
-        _history(session, users["office"])
     return True
 
 
