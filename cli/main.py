@@ -64,8 +64,15 @@ def load_demo() -> None:
 
 
 @app.command()
-def up(demo: bool = typer.Option(True, help="load the demo city into an empty database")) -> None:
+def up(demo: bool = typer.Option(True, help="load the demo city into an empty database"),
+       topology: str = typer.Option(None, help="embedded | scaled (default: LIANBAN_TOPOLOGY, else embedded)")) -> None:
     """Run everything on this machine: database, Prefect server, runner, task worker, web app."""
+    from domain.settings import get_settings
+
+    if (topology or get_settings().topology) == "scaled":  # docs/scaling.md
+        from cli.topology import run_scaled
+
+        return run_scaled(load_demo=demo)
     from cli.supervisor import run_embedded
 
     run_embedded(load_demo=demo)

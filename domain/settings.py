@@ -32,6 +32,34 @@ class Settings(BaseSettings):
     document_templates: Path = PROJECT_ROOT / "web" / "documents"
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # The scale-out mode (docs/scaling.md): `embedded` runs everything from `lianban up`'s one
+    # supervisor on SQLite; `scaled` runs our data on PostgreSQL (`database_url`), the Prefect server
+    # on PostgreSQL with its services apart, a process work pool with its workers, and several web
+    # processes. Every process of either topology is started from the same code.
+    topology: str = "embedded"
+    # Prefect's own database (scaled): e.g. postgresql+asyncpg://postgres@db:5432/prefect.
+    prefect_database_url: str = ""
+    # Redis for Prefect's messaging, caches, leases and docket (prefect-redis): needed as soon as
+    # the services run apart from the API server, e.g. redis://127.0.0.1:6379/0.
+    redis_url: str = ""
+    # Host the Prefect API servers bind to and clients reach (one machine: 127.0.0.1).
+    prefect_host: str = "127.0.0.1"
+    # Ports of the Prefect API servers, comma-separated (default: prefect_port and the next one).
+    prefect_ports: str = ""
+    # The API URL this machine's Prefect clients use (several servers: the load balancer's);
+    # default: the first API server.
+    prefect_api_url: str = ""
+    # Background tasks (the nudges) queue in one API server's memory (Prefect 3.8.8): the web
+    # processes and the task worker must all use this same server. Default: `prefect_api_url`.
+    task_api_url: str = ""
+    # Ports of the web processes `up --topology scaled` starts, comma-separated (default: port, port+1).
+    web_ports: str = ""
+    work_pool: str = "lianban"
+    # Pool workers `up --topology scaled` starts on this machine.
+    pool_workers: int = 2
+    # Where the flows' code is on the worker machines (a checkout of this repository).
+    flow_source: Path = PROJECT_ROOT
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
