@@ -18,6 +18,8 @@ app.add_typer(case_app, name="case")
 app.add_typer(approval_app, name="approval")
 circulation_app = typer.Typer(help="monthly circulation 月通报", no_args_is_help=True)
 app.add_typer(circulation_app, name="circulation")
+from cli.backup import backup, restore  # noqa: E402  (lianban backup <dir|file>, lianban restore <file>)
+for _command in (backup, restore): app.command()(_command)  # noqa: E701
 from cli.statistics import app as statistics_app  # noqa: E402
 
 app.add_typer(statistics_app, name="statistics")
