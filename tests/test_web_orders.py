@@ -224,6 +224,7 @@ def test_the_liaison_reports_back_with_evidence(client, engine, icbc, office, se
     assert [e.filename for e in evidence] == ["回执.pdf", "现场照片.png"]
     done = icbc.get(response.headers["location"]).text
     assert "反馈已报送联办" in done and "回执.pdf" in done and "等待联办审核" in done
+    assert f"{len(PDF)} 字节" in done  # sizes in the page's language, not "Bytes"
     download = office.get(f"/evidence/{evidence[0].id}")
     assert download.status_code == 200 and download.content == PDF
     assert download.headers["content-disposition"].startswith("attachment;")

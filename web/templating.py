@@ -57,6 +57,20 @@ def money(context, fen: int | None) -> str:
     return format_wan(fen)
 
 
+@pass_context
+def filesize(context, size: int | None) -> str:
+    """512 字节 / 12.3 KB / 4.5 MB (Jinja's filesizeformat says "Bytes" in the Chinese UI)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes" if _language(context) == "en" else f"{size} 字节"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    return ""
+
+
 def _local(value: datetime) -> datetime:
     return value.astimezone(SHANGHAI)
 
@@ -118,7 +132,7 @@ def build_environment() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(["html", "svg", "xml"], default=True),
                              extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(money=money, date=date_text, datetime=datetime_text, iso_local=iso_local,
+    env.filters.update(money=money, filesize=filesize, date=date_text, datetime=datetime_text, iso_local=iso_local,
                        stage=_label(labels.STAGES), escalation_state=_label(labels.ESCALATION_STATES),
                        role=_label(labels.ROLES), tier=_label(labels.LEADER_TIERS),
                        approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS),
