@@ -1,6 +1,9 @@
 """JSON shapes of the API. Victim data appears masked; amounts are decimal strings, never floats."""
 from datetime import datetime
 
+from typing import Annotated
+
+from annotated_types import Interval
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from domain.cases.models import Case
@@ -8,6 +11,11 @@ from domain.cases.service import mask_name, mask_phone
 from domain.escalation.models import Approval
 from domain.money import format_wan, from_fen
 
+
+# Row ids are 32-bit integers (PostgreSQL INTEGER). A number outside that range names no row, and
+# must not reach the database either (SQLite and psycopg fail on it instead of finding nothing).
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Interval(ge=1, le=MAX_ID)]
 # An amount as JSON carries it; strict, so that `true` is refused rather than read as 1 yuan.
 Amount = StrictStr | StrictInt | StrictFloat
 
@@ -23,7 +31,7 @@ class CaseCreate(BaseModel):
     fraud_type: str
     victim_name: str
     victim_phone: str
-    area: int | str = Field(description="area unit id or code (county, town or village)")
+    area: RowId | str = Field(description="area unit id or code (county, town or village)")
     reported_at: datetime = Field(description="time of report; without a zone it is Beijing time")
 
 

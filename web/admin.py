@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from api.deps import get_session
+from api.schemas import RowId
 from domain.accounts import service as accounts
 from domain.audit import service as audit
 from domain.errors import DomainError
@@ -80,14 +81,14 @@ def _edit_page(request: Request, session: Session, actor: User, target: User, *,
 
 
 @router.get("/users/{user_id}")
-def edit_user(request: Request, user_id: int, done: str = "", session: Session = Depends(get_session),
+def edit_user(request: Request, user_id: RowId, done: str = "", session: Session = Depends(get_session),
               user: User = Depends(web_user)) -> Response:
     target = accounts.get_user(session=session, actor=user, user_id=user_id)
     return _edit_page(request, session, user, target, done=done)
 
 
 @router.post("/users/{user_id}")
-def assign_user(request: Request, user_id: int, session: Session = Depends(get_session),
+def assign_user(request: Request, user_id: RowId, session: Session = Depends(get_session),
                 user: User = Depends(web_user), display_name: str = Form(""), role: str = Form(""),
                 leader_tier: str = Form(""), unit_id: str = Form("")) -> Response:
     values = dict(display_name=display_name, role=role, leader_tier=leader_tier, unit_id=unit_id)
@@ -115,18 +116,18 @@ def _act(request: Request, session: Session, user: User, user_id: int, action, d
 
 
 @router.post("/users/{user_id}/deactivate")
-def deactivate(request: Request, user_id: int, session: Session = Depends(get_session),
+def deactivate(request: Request, user_id: RowId, session: Session = Depends(get_session),
                user: User = Depends(web_user)) -> Response:
     return _act(request, session, user, user_id, accounts.deactivate_user, "deactivated")
 
 
 @router.post("/users/{user_id}/reactivate")
-def reactivate(request: Request, user_id: int, session: Session = Depends(get_session),
+def reactivate(request: Request, user_id: RowId, session: Session = Depends(get_session),
                user: User = Depends(web_user)) -> Response:
     return _act(request, session, user, user_id, accounts.reactivate_user, "reactivated")
 
 
 @router.post("/users/{user_id}/password")
-def reset_password(request: Request, user_id: int, session: Session = Depends(get_session),
+def reset_password(request: Request, user_id: RowId, session: Session = Depends(get_session),
                    user: User = Depends(web_user), password: str = Form("")) -> Response:
     return _act(request, session, user, user_id, accounts.reset_password, "password", new_password=password)

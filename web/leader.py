@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from api.deps import get_session
+from api.schemas import RowId
 from domain.cases import overview
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.escalation import service as escalation
@@ -55,7 +56,7 @@ def queue_rows(request: Request, v: str = "", session: Session = Depends(get_ses
 
 
 @router.post("/approvals/{approval_id}/decision")
-def decide(request: Request, approval_id: int, background: BackgroundTasks, session: Session = Depends(get_session),
+def decide(request: Request, approval_id: RowId, background: BackgroundTasks, session: Session = Depends(get_session),
            user: User = Depends(web_user), decision: str = Form(""), comment: str = Form("")) -> Response:
     """Approve (同意) or return with a comment (退回): one click, one request."""
     try:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.deps import get_session
+from api.schemas import RowId
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.orders import evidence as evidence_service
 from domain.orders import overview
@@ -76,7 +77,7 @@ def _row(request: Request, session: Session, user: User, order_id: int, *, statu
 
 
 @router.post("/orders/{order_id}/acknowledge", name="order_acknowledge")
-def acknowledge(request: Request, order_id: int, session: Session = Depends(get_session),
+def acknowledge(request: Request, order_id: RowId, session: Session = Depends(get_session),
                 user: User = Depends(web_user), view: str = Form("")) -> Response:
     """签收 in one click, from the inbox (the row is swapped) or from the order's page."""
     in_row = view == "row" and is_htmx(request)
@@ -99,7 +100,7 @@ def acknowledge(request: Request, order_id: int, session: Session = Depends(get_
 
 
 @router.post("/orders/{order_id}/report", name="order_report")
-def report(request: Request, order_id: int, session: Session = Depends(get_session), user: User = Depends(web_user),
+def report(request: Request, order_id: RowId, session: Session = Depends(get_session), user: User = Depends(web_user),
            text: str = Form(""), amount_cny: str = Form(""), outcome: str = Form(""),
            file: list[UploadFile | str] | None = File(None)) -> Response:
     """反馈: what was done (the amount held, the outcome, when the order asks), with evidence files.

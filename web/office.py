@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from api.deps import get_session
+from api.schemas import MAX_ID, RowId
 from domain.audit.models import AuditEvent
 from domain.cases import overview
 from domain.cases import service as cases
@@ -98,7 +99,8 @@ def register_case(request: Request, session: Session = Depends(get_session), use
     try:
         case = cases.register(session=session, actor=user, case_in=cases.CaseIn(
             case_number=case_number, amount_cny=amount_cny, fraud_type=fraud_type, victim_name=victim_name,
-            victim_phone=victim_phone, area=int(area) if area.strip().isdigit() else area.strip(),
+            victim_phone=victim_phone,
+            area=int(area) if area.strip().isdigit() and int(area) <= MAX_ID else area.strip(),
             reported_at=_reported_at(reported_at)))
     except DomainError as exc:
         session.rollback()
@@ -141,7 +143,7 @@ def _case_context(session: Session, user: User, case_id: int) -> dict:
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: int, registered: str = "", result: str = "",
+def case_page(request: Request, case_id: RowId, registered: str = "", result: str = "",
               session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     flash = (tr(request, "The case was registered.") if registered
              else tr(request, "The case's result was saved.") if result else None)
@@ -159,7 +161,7 @@ def _solved_at(raw: str) -> datetime | None:
 
 
 @router.post("/cases/{case_id}/result")
-def record_result(request: Request, case_id: int, session: Session = Depends(get_session),
+def record_result(request: Request, case_id: RowId, session: Session = Depends(get_session),
                   user: User = Depends(web_user), solved_on: str = Form(""), suspects_caught: str = Form(""),
                   recovered_cny: str = Form("")) -> Response:
     """The office records what the police achieved: 破案 date, people caught, money returned."""

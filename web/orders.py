@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from api.deps import get_session
+from api.schemas import MAX_ID, RowId
 from domain.audit.models import AuditEvent
 from domain.cases import overview as case_overview
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -86,7 +87,7 @@ def new_order(request: Request, case: str = "", unit: str = "", session: Session
 
 
 def _unit_id(raw: str) -> int:
-    if not raw.strip().isdigit():
+    if not raw.strip().isdigit() or int(raw) > MAX_ID:
         raise InvalidInput("unit_required", "请选择接收单位", "choose the unit the order goes to",
                            field="addressee_unit_id")
     return int(raw)
@@ -159,7 +160,7 @@ def order_response(request: Request, session: Session, user: User, order_id: int
 
 
 @router.get("/orders/{order_id}", name="order_page")
-def order_page(request: Request, order_id: int, done: str = "", session: Session = Depends(get_session),
+def order_page(request: Request, order_id: RowId, done: str = "", session: Session = Depends(get_session),
                user: User = Depends(web_user)) -> Response:
     return order_response(request, session, user, order_id, flash=tr(request, DONE[done]) if done in DONE else None)
 
@@ -172,7 +173,7 @@ def acted(request: Request, session: Session, user: User, order_id: int, done: s
 
 
 @router.post("/orders/{order_id}/review", name="order_review")
-def review(request: Request, order_id: int, session: Session = Depends(get_session), user: User = Depends(web_user),
+def review(request: Request, order_id: RowId, session: Session = Depends(get_session), user: User = Depends(web_user),
            decision: str = Form(""), comment: str = Form("")) -> Response:
     """Accept (验收通过) or return for rework with a comment (退回重办): one click, one request."""
     try:
@@ -193,7 +194,7 @@ def review(request: Request, order_id: int, session: Session = Depends(get_sessi
 
 
 @router.post("/orders/{order_id}/cancel", name="order_cancel")
-def cancel(request: Request, order_id: int, session: Session = Depends(get_session), user: User = Depends(web_user),
+def cancel(request: Request, order_id: RowId, session: Session = Depends(get_session), user: User = Depends(web_user),
            reason: str = Form("")) -> Response:
     try:
         orders.cancel(session=session, actor=user, order_id=order_id, reason=reason)
@@ -214,14 +215,14 @@ def attachment(data: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("/orders/{order_id}/pdf", name="order_pdf")
-def order_pdf(order_id: int, session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
+def order_pdf(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     """The order's official document (PDF), for whoever may see the order."""
     doc, data = order_documents.pdf_for_order(session=session, actor=user, order_id=order_id)
     return attachment(data, "application/pdf", f"{doc.number}.pdf")
 
 
 @router.get("/evidence/{evidence_id}", name="evidence_download")
-def evidence_file(evidence_id: int, session: Session = Depends(get_session),
+def evidence_file(evidence_id: RowId, session: Session = Depends(get_session),
                   user: User = Depends(web_user)) -> Response:
     item, data = evidence_service.read(session=session, actor=user, evidence_id=evidence_id)
     return attachment(data, item.content_type, item.filename)

@@ -3,7 +3,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import ApprovalOut, ApprovalQueueItem, Decision
+from api.schemas import MAX_ID, ApprovalOut, ApprovalQueueItem, Decision, RowId
 from domain.cases.models import Case
 from domain.escalation import service as escalation
 from domain.money import format_wan
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/approvals", tags=["approvals 审批"], route_
 
 @router.get("", response_model=list[ApprovalQueueItem])
 def my_queue(status: str | None = Query("pending", pattern="^(pending|approved|returned|escalated)$"),
-             offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+             offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=200),
              session: Session = Depends(get_session), user: User = Depends(current_user)) -> list[ApprovalQueueItem]:
     """The approvals addressed to the calling leader (empty for everyone else)."""
     rows = escalation.list_for_leader(session=session, actor=user, status=status, offset=offset, limit=limit)
@@ -28,7 +28,7 @@ def my_queue(status: str | None = Query("pending", pattern="^(pending|approved|r
 
 
 @router.post("/{approval_id}/decision", response_model=ApprovalOut)
-def decide(approval_id: int, body: Decision, background: BackgroundTasks,
+def decide(approval_id: RowId, body: Decision, background: BackgroundTasks,
            session: Session = Depends(get_session), user: User = Depends(current_user)) -> ApprovalOut:
     """Approve (同意) or return (退回). Committed before the answer; the flow follows up."""
     approval = escalation.decide(session=session, actor=user, approval_id=approval_id,

@@ -3,7 +3,8 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import Session, select
 
 from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage, CaseResultIn
+from api.schemas import (MAX_ID, ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage, CaseResultIn,
+                         RowId)
 from domain.audit import service as audit
 from domain.cases import service as cases
 from domain.escalation.models import Approval
@@ -23,7 +24,7 @@ def register_case(body: CaseCreate, session: Session = Depends(get_session),
 
 
 @router.get("", response_model=CasePage)
-def list_cases(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+def list_cases(offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=200),
                escalation_state: str | None = Query(None, pattern="^(none|awaiting|taken|returned)$"),
                session: Session = Depends(get_session), user: User = Depends(current_user)) -> CasePage:
     rows, total = cases.list_cases(session=session, actor=user, offset=offset, limit=limit,
@@ -32,12 +33,12 @@ def list_cases(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def get_case(case_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)) -> CaseOut:
+def get_case(case_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)) -> CaseOut:
     return CaseOut.of(cases.get(session=session, actor=user, case_id=case_id))
 
 
 @router.put("/{case_id}/result", response_model=CaseOut)
-def record_result(case_id: int, body: CaseResultIn, session: Session = Depends(get_session),
+def record_result(case_id: RowId, body: CaseResultIn, session: Session = Depends(get_session),
                   user: User = Depends(current_user)) -> CaseOut:
     """Office: the case's result — solved when (破案), people caught (抓获), money returned (挽损)."""
     case = cases.record_result(session=session, actor=user, case_id=case_id, solved_at=body.solved_at,
@@ -47,7 +48,7 @@ def record_result(case_id: int, body: CaseResultIn, session: Session = Depends(g
 
 
 @router.get("/{case_id}/approvals", response_model=list[ApprovalOut])
-def case_approvals(case_id: int, session: Session = Depends(get_session),
+def case_approvals(case_id: RowId, session: Session = Depends(get_session),
                    user: User = Depends(current_user)) -> list[ApprovalOut]:
     case = cases.get(session=session, actor=user, case_id=case_id)
     rows = session.exec(select(Approval).where(Approval.case_id == case.id).order_by(Approval.id)).all()
@@ -55,7 +56,7 @@ def case_approvals(case_id: int, session: Session = Depends(get_session),
 
 
 @router.get("/{case_id}/events", response_model=list[AuditEventOut])
-def case_events(case_id: int, session: Session = Depends(get_session),
+def case_events(case_id: RowId, session: Session = Depends(get_session),
                 user: User = Depends(current_user)) -> list[AuditEventOut]:
     """The case's timeline: its own events and those of its approvals, in order."""
     case = cases.get(session=session, actor=user, case_id=case_id)

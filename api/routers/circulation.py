@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
+from api.schemas import RowId
 from domain.circulation import circular
 from domain.circulation import service as circulation
 from domain.users.models import User
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/v1/circulations", tags=["circulation 月通报"]
 
 
 @router.get("/{month}")
-def get_month(month: str, version: int | None = Query(None, ge=1, description="default: the current version"),
+def get_month(month: str, version: RowId | None = Query(None, description="default: the current version"),
               session: Session = Depends(get_session), user: User = Depends(current_user)) -> dict:
     """The ranking as circulated city-wide (every signed-in user may read it), its cards and listings."""
     return circulation.ranking_view(session=session, month=month, version=version)

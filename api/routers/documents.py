@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
+from api.schemas import RowId
 from domain.documents import service as documents
 from domain.documents.models import KIND_NAMES_ZH, KINDS, Document
 from domain.documents.render import verify_url
@@ -47,7 +48,7 @@ class DocumentCreate(BaseModel):
     paragraphs: list[str] = Field(description="正文, one string per paragraph")
     measures: list[MeasureIn] = Field(default_factory=list, description="措施及时限 table rows")
     cc: list[str] | None = Field(None, description="抄送; omitted: the policy's default list")
-    order_id: int | None = None
+    order_id: RowId | None = None
     idempotency_key: str | None = Field(None, max_length=120, description=(
         "send the same key again (a retry) and get the first document back instead of a second number"))
 
@@ -101,14 +102,14 @@ def issue_document(body: DocumentCreate, session: Session = Depends(get_session)
 
 
 @api.get("/{document_id}", response_model=DocumentOut)
-def get_document(document_id: int, session: Session = Depends(get_session),
+def get_document(document_id: RowId, session: Session = Depends(get_session),
                  user: User = Depends(current_user)) -> DocumentOut:
     return DocumentOut.of(documents.get(session=session, actor=user, document_id=document_id))
 
 
 @api.get("/{document_id}/pdf", response_class=Response,
          responses={200: {"content": {"application/pdf": {}}, "description": "the PDF as issued"}})
-def document_pdf(document_id: int, session: Session = Depends(get_session),
+def document_pdf(document_id: RowId, session: Session = Depends(get_session),
                  user: User = Depends(current_user)) -> Response:
     """The PDF (office, admin, auditor). Its SHA-256 is the one the verification page checks."""
     doc, data = documents.pdf_bytes(session=session, actor=user, document_id=document_id)
@@ -120,7 +121,7 @@ def document_pdf(document_id: int, session: Session = Depends(get_session),
 
 
 @api.post("/{document_id}/corrections", status_code=status.HTTP_201_CREATED, response_model=DocumentOut)
-def correct_document(document_id: int, body: DocumentCreate, session: Session = Depends(get_session),
+def correct_document(document_id: RowId, body: DocumentCreate, session: Session = Depends(get_session),
                      user: User = Depends(current_user)) -> DocumentOut:
     """Issue a corrected version under the same number; the corrected version becomes superseded."""
     doc = documents.reissue(session=session, actor=user, document_id=document_id, correction=body.to_domain())
@@ -129,7 +130,7 @@ def correct_document(document_id: int, body: DocumentCreate, session: Session = 
 
 
 @api.post("/{document_id}/revoke", response_model=DocumentOut)
-def revoke_document(document_id: int, body: RevokeBody, session: Session = Depends(get_session),
+def revoke_document(document_id: RowId, body: RevokeBody, session: Session = Depends(get_session),
                     user: User = Depends(current_user)) -> DocumentOut:
     doc = documents.revoke(session=session, actor=user, document_id=document_id, reason=body.reason)
     session.commit()

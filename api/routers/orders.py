@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import Amount
+from api.schemas import MAX_ID, Amount, RowId
 from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service
 from domain.orders import service as orders
@@ -22,10 +22,10 @@ MAX_UPLOAD_READ = 210 * 1024 * 1024  # hard ceiling before the policy's own limi
 class OrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(description="order kind from policies/orders.yaml, e.g. supervision")
-    addressee_unit_id: int
+    addressee_unit_id: RowId
     title: str
     instructions: str = ""
-    case_id: int | None = None
+    case_id: RowId | None = None
 
 
 class OrderOut(BaseModel):
@@ -113,8 +113,9 @@ def issue_order(body: OrderCreate, session: Session = Depends(get_session), user
 
 @router.get("/orders", response_model=OrderPage)
 def list_orders(status: str | None = Query(None, max_length=16), kind: str | None = Query(None, max_length=40),
-                case_id: int | None = None, overdue: bool | None = None, escalated: bool | None = None,
-                open_only: bool = False, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+                case_id: RowId | None = None, overdue: bool | None = None, escalated: bool | None = None,
+                open_only: bool = False, offset: int = Query(0, ge=0, le=MAX_ID),
+                limit: int = Query(50, ge=1, le=200),
                 session: Session = Depends(get_session), user: User = Depends(current_user)):
     """The caller's orders: all for the office; for a liaison only their unit's and its children's."""
     rows, total = orders.list_orders(session=session, actor=user, status=status, kind=kind, case_id=case_id,
@@ -124,7 +125,7 @@ def list_orders(status: str | None = Query(None, max_length=16), kind: str | Non
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
-def get_order(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def get_order(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return OrderOut.of(orders.get(session=session, actor=user, order_id=order_id))
 
 
@@ -134,7 +135,7 @@ def _act(session: Session, order: Order) -> OrderOut:
 
 
 @router.get("/orders/{order_id}/pdf")
-def order_pdf(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def order_pdf(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     """The official document of the order, for whoever may see the order."""
     doc, data = order_documents.pdf_for_order(session=session, actor=user, order_id=order_id)
     return Response(data, media_type="application/pdf", headers={
@@ -142,41 +143,41 @@ def order_pdf(order_id: int, session: Session = Depends(get_session), user: User
 
 
 @router.post("/orders/{order_id}/acknowledge", response_model=OrderOut)
-def acknowledge(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def acknowledge(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     """签收, in one call; a second acknowledgement gets 409."""
     return _act(session, orders.acknowledge(session=session, actor=user, order_id=order_id))
 
 
 @router.post("/orders/{order_id}/start", response_model=OrderOut)
-def start(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def start(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return _act(session, orders.start_work(session=session, actor=user, order_id=order_id))
 
 
 @router.post("/orders/{order_id}/report", response_model=OrderOut)
-def report(order_id: int, body: ReportIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def report(order_id: RowId, body: ReportIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return _act(session, orders.report(session=session, actor=user, order_id=order_id, text=body.text,
                                        amount_cny=body.amount_cny, outcome=body.outcome))
 
 
 @router.post("/orders/{order_id}/accept", response_model=OrderOut)
-def accept(order_id: int, body: ReviewIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def accept(order_id: RowId, body: ReviewIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return _act(session, orders.accept(session=session, actor=user, order_id=order_id, comment=body.comment))
 
 
 @router.post("/orders/{order_id}/return", response_model=OrderOut)
-def return_for_rework(order_id: int, body: ReviewIn, session: Session = Depends(get_session),
+def return_for_rework(order_id: RowId, body: ReviewIn, session: Session = Depends(get_session),
                       user: User = Depends(current_user)):
     return _act(session, orders.return_for_rework(session=session, actor=user, order_id=order_id,
                                                   comment=body.comment or ""))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut)
-def cancel(order_id: int, body: CancelIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def cancel(order_id: RowId, body: CancelIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return _act(session, orders.cancel(session=session, actor=user, order_id=order_id, reason=body.reason))
 
 
 @router.post("/orders/{order_id}/evidence", status_code=status.HTTP_201_CREATED, response_model=EvidenceOut)
-async def upload_evidence(order_id: int, file: UploadFile = File(...), session: Session = Depends(get_session),
+async def upload_evidence(order_id: RowId, file: UploadFile = File(...), session: Session = Depends(get_session),
                           user: User = Depends(current_user)):
     data = await file.read(MAX_UPLOAD_READ + 1)
     item = evidence_service.attach(session=session, actor=user, order_id=order_id, filename=file.filename or "",
@@ -186,13 +187,13 @@ async def upload_evidence(order_id: int, file: UploadFile = File(...), session: 
 
 
 @router.get("/orders/{order_id}/evidence", response_model=list[EvidenceOut])
-def list_evidence(order_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def list_evidence(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     return [EvidenceOut.model_validate(e, from_attributes=True)
             for e in evidence_service.list_for_order(session=session, actor=user, order_id=order_id)]
 
 
 @router.get("/evidence/{evidence_id}")
-def download_evidence(evidence_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def download_evidence(evidence_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     item, data = evidence_service.read(session=session, actor=user, evidence_id=evidence_id)
     return Response(data, media_type=item.content_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(item.filename)}",

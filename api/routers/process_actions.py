@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import current_user, get_session
+from api.schemas import RowId
 from api.routers.processes import ProcessOut
 from domain.processes import disciplinary, dissuasion, referral, suspension
 from domain.processes import queries as process_queries
@@ -21,9 +22,9 @@ class Strict(BaseModel):
 
 
 class SuspensionIn(Strict):
-    outlet_unit_id: int = Field(description="the carrier or bank outlet (营业厅/网点) to suspend")
+    outlet_unit_id: RowId = Field(description="the carrier or bank outlet (营业厅/网点) to suspend")
     reason: str
-    case_id: int | None = None
+    case_id: RowId | None = None
 
 
 class InspectionIn(Strict):
@@ -32,10 +33,10 @@ class InspectionIn(Strict):
 
 
 class ReferralIn(Strict):
-    employer_unit_id: int = Field(description="the bank or carrier unit the suspected insider works for")
+    employer_unit_id: RowId = Field(description="the bank or carrier unit the suspected insider works for")
     employee_name: str
     facts: str
-    case_id: int | None = None
+    case_id: RowId | None = None
 
 
 class DisciplinaryIn(Strict):
@@ -43,8 +44,8 @@ class DisciplinaryIn(Strict):
     id_number: str = Field(description="18-character resident ID number; shown masked everywhere")
     ground: str = Field(description="a key of the policy's years_by_ground, e.g. convicted, card_dealing")
     measures: list[str] = Field(description="suspend_non_counter, receive_only, limit_card_opening, limit_calls")
-    addressee_unit_ids: list[int] = Field(description="banks and carriers that carry out the measures")
-    case_id: int | None = None
+    addressee_unit_ids: list[RowId] = Field(description="banks and carriers that carry out the measures")
+    case_id: RowId | None = None
 
 
 class AppealIn(Strict):
@@ -57,12 +58,12 @@ class AppealDecisionIn(Strict):
 
 
 class DissuasionIn(Strict):
-    area: int | str = Field(description="the victim's area: unit id or code (county, town or village)")
+    area: RowId | str = Field(description="the victim's area: unit id or code (county, town or village)")
     risk_level: str = Field(description="high, medium or low")
     victim_name: str
     victim_phone: str
     warning_number: str | None = Field(default=None, description="预警编号: the same number starts one process only")
-    case_id: int | None = None
+    case_id: RowId | None = None
 
 
 def _out(session: Session, user: User, process: Process) -> ProcessOut:
@@ -77,7 +78,7 @@ def start_suspension(body: SuspensionIn, session: Session = Depends(get_session)
 
 
 @router.post("/processes/{process_id}/inspection", response_model=ProcessOut)
-def record_inspection(process_id: int, body: InspectionIn, session: Session = Depends(get_session),
+def record_inspection(process_id: RowId, body: InspectionIn, session: Session = Depends(get_session),
                       user: User = Depends(current_user)):
     """验收: passed → the outlet reopens; failed → another rectification round."""
     return _out(session, user, suspension.record_inspection(session=session, actor=user, process_id=process_id,
@@ -99,14 +100,14 @@ def start_disciplinary(body: DisciplinaryIn, session: Session = Depends(get_sess
 
 
 @router.post("/processes/{process_id}/appeal", response_model=ProcessOut)
-def record_appeal(process_id: int, body: AppealIn, session: Session = Depends(get_session),
+def record_appeal(process_id: RowId, body: AppealIn, session: Session = Depends(get_session),
                   user: User = Depends(current_user)):
     return _out(session, user, disciplinary.record_appeal(session=session, actor=user, process_id=process_id,
                                                           grounds=body.grounds))
 
 
 @router.post("/processes/{process_id}/appeal-decision", response_model=ProcessOut)
-def decide_appeal(process_id: int, body: AppealDecisionIn, session: Session = Depends(get_session),
+def decide_appeal(process_id: RowId, body: AppealDecisionIn, session: Session = Depends(get_session),
                   user: User = Depends(current_user)):
     return _out(session, user, disciplinary.decide_appeal(session=session, actor=user, process_id=process_id,
                                                           **body.model_dump()))

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import Amount
+from api.schemas import MAX_ID, Amount, RowId
 from api.routers.orders import OrderOut
 from domain.processes import payments, reverse_audit
 from domain.processes import queries as process_queries
@@ -41,9 +41,9 @@ class ProcessDetail(ProcessOut):
 class FraudAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     account_number: str
-    opening_unit_id: int
+    opening_unit_id: RowId
     opened_on: datetime
-    case_id: int | None = None
+    case_id: RowId | None = None
     clerk_name: str | None = Field(default=None, max_length=50)
 
 
@@ -56,17 +56,17 @@ class FraudAccountOut(BaseModel):
 
 class ReverseAuditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    branch_unit_id: int
+    branch_unit_id: RowId
     reason: str
     clerks: list[str] = []
 
 
 class AccountOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    bank_unit_id: int
+    bank_unit_id: RowId
     account_number: str
     amount_cny: Amount
-    case_id: int | None = None
+    case_id: RowId | None = None
 
 
 def _out(session: Session, user: User, process: Process) -> ProcessOut:
@@ -109,7 +109,7 @@ def freeze(body: AccountOrderIn, session: Session = Depends(get_session), user: 
 
 
 @router.post("/processes/{process_id}/renew", response_model=ProcessOut)
-def renew_freeze(process_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def renew_freeze(process_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     process = payments.renew_freeze(session=session, actor=user, process_id=process_id)
     session.commit()
     return _out(session, user, process)
@@ -117,7 +117,7 @@ def renew_freeze(process_id: int, session: Session = Depends(get_session), user:
 
 @router.get("/processes", response_model=list[ProcessOut])
 def list_processes(kind: str | None = Query(None, max_length=32), open_only: bool = False,
-                   offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=200),
+                   offset: int = Query(0, ge=0, le=MAX_ID), limit: int = Query(50, ge=1, le=200),
                    session: Session = Depends(get_session), user: User = Depends(current_user)):
     rows = process_queries.list_processes(session=session, actor=user, kind=kind, open_only=open_only,
                                           offset=offset, limit=limit)
@@ -125,6 +125,6 @@ def list_processes(kind: str | None = Query(None, max_length=32), open_only: boo
 
 
 @router.get("/processes/{process_id}", response_model=ProcessDetail)
-def get_process(process_id: int, session: Session = Depends(get_session), user: User = Depends(current_user)):
+def get_process(process_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     process, visible_orders = process_queries.get_with_orders(session=session, actor=user, process_id=process_id)
     return ProcessDetail(**_out(session, user, process).model_dump(), orders=[OrderOut.of(o) for o in visible_orders])

@@ -215,6 +215,7 @@ def reissue(*, session: Session, actor: Actor, document_id: int, correction: Doc
     """A corrected re-issue: the same number as the next version, with a new verification code;
     the version it corrects becomes superseded. The kind and the issuing body stay those of the
     original (the number belongs to them)."""
+    _actor_name(actor, ISSUER_ROLES)  # who asks is checked first: a refusal tells nothing of the document
     old = _locked(session, document_id)
     actor_name = _transition(old, "superseded", actor)
     policy = policy or current_policy()
@@ -246,6 +247,7 @@ def reissue(*, session: Session, actor: Actor, document_id: int, correction: Doc
 
 
 def revoke(*, session: Session, actor: Actor, document_id: int, reason: str, now: datetime | None = None) -> Document:
+    _actor_name(actor, ISSUER_ROLES)  # who asks is checked first: a refusal tells nothing of the document
     doc = _locked(session, document_id)
     actor_name = _transition(doc, "revoked", actor)
     reason = _clean(reason, "撤销理由", "reason", 500)

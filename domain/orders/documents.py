@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from domain.documents import service as documents
 from domain.documents.models import Document
+from domain.documents.service import _LIMITS as DOCUMENT_LIMITS
 from domain.errors import NotFound
 from domain.money import format_wan
 from domain.orders import service as orders
@@ -27,7 +28,12 @@ def document_in(*, session: Session, order: Order) -> documents.DocumentIn:
     rules = policy.orders.kinds[order.kind]
     addressee = session.get(Unit, order.addressee_unit_id)
     details = order.details_dict
-    paragraphs = [order.instructions or f"请按要求办理：{order.title}。"]
+    # One paragraph per line of the instructions (a document paragraph holds no line breaks), each
+    # within the document's paragraph limit: an order's document must always be issuable.
+    size = DOCUMENT_LIMITS["paragraph"]
+    lines = [" ".join(line.split()) for line in (order.instructions or "").splitlines() if line.strip()]
+    paragraphs = [line[i:i + size] for line in lines for i in range(0, len(line), size)] \
+        or [f"请按要求办理：{order.title}。"]
     if "account" in details:
         account = details["account"]
         paragraphs.append(f"涉及账户：{account[:4]}****{account[-4:]}；金额：{format_wan(details['amount_fen'])}。")
@@ -35,7 +41,7 @@ def document_in(*, session: Session, order: Order) -> documents.DocumentIn:
                       f"逾期未办的，将予以催办并挂牌督办。")
     paragraphs.append(f"依据：{rules.basis}。")
     return documents.DocumentIn(
-        kind=rules.document, addressee=addressee.name, title=f"关于{order.title}的{_kind_title(rules.document)}",
+        kind=rules.document, addressee=addressee.name, title=_title(order.title, rules.document),
         paragraphs=paragraphs, order_id=order.id, idempotency_key=f"order:{order.id}",
         measures=[documents.MeasureRow(measure=rules.label_zh, unit=addressee.name,
                                        deadline=_when(order.complete_by).removesuffix("前"))])
@@ -48,6 +54,12 @@ _TITLES = {"supervision_order": "督办通知", "reverse_audit_order": "倒查�
 
 def _kind_title(kind: str) -> str:
     return _TITLES.get(kind, "通知")
+
+
+def _title(order_title: str, kind: str) -> str:
+    """关于…的督办通知, or the order's own title where that would pass the document's title limit."""
+    title = f"关于{order_title}的{_kind_title(kind)}"
+    return title if len(title) <= DOCUMENT_LIMITS["title"] else order_title[:DOCUMENT_LIMITS["title"]]
 
 
 def due(*, session: Session, limit: int = 100) -> list[int]:

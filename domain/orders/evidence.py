@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.orders import service as orders
 from domain.orders.models import OPEN_STATUSES, Evidence
 from domain.policy import current_policy
@@ -34,10 +34,10 @@ def evidence_root() -> Path:
 
 
 def attach(*, session: Session, actor: User, order_id: int, filename: str, content_type: str, data: bytes) -> Evidence:
-    order = orders.get(session=session, actor=actor, order_id=order_id)
     if actor.role not in orders.ADDRESSEE_ROLES:
-        raise InvalidInput("not_addressee", "只有接收单位的联络员可以上传佐证材料",
-                           "only the addressee unit's liaison uploads evidence", field="file")
+        raise Forbidden("not_addressee", "只有接收单位的联络员可以上传佐证材料",
+                        "only the addressee unit's liaison uploads evidence")
+    order = orders.get(session=session, actor=actor, order_id=order_id)
     if order.status not in OPEN_STATUSES or order.status == "reported":
         raise Conflict("order_not_open", "该指令当前不能再上传材料", "this order takes no more evidence now")
     rules = current_policy().orders.evidence

@@ -5,6 +5,7 @@ liaisons acknowledging at once exactly one succeeds, and the audit trail records
 """
 import json
 import logging
+import re
 from datetime import datetime
 
 from sqlalchemy import update
@@ -44,6 +45,8 @@ ADDRESSEE_ROLES = ("liaison", "police")
 # 止付、冻结: the report states the amount actually stopped or frozen.
 REPORTED_AMOUNT_KINDS = ("stop_payment", "freeze")
 OFFICE_ROLES = ("office", "admin")
+MAX_INSTRUCTIONS = 2000  # a document paragraph's limit (domain/documents/service.py)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks and tabs are fine
 SYSTEM_ACTORS = "system:"
 
 
@@ -69,9 +72,11 @@ def notify(*, session: Session, unit_id: int, kind: str, message: str, order_id:
 def notices_for(*, session: Session, actor: User, limit: int = 50) -> list[Notice]:
     """Reminders, escalations and outcomes addressed to the actor's unit or a unit below it (an
     outlet without a liaison of its own is read by its branch's), newest first."""
-    return list(session.exec(select(Notice).where(Notice.unit_id.in_(units.subtree_ids(session=session,
-                                                                                         root_id=actor.unit_id)))
-                             .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)).all())
+    query = select(Notice).where(Notice.unit_id.in_(units.subtree_ids(session=session, root_id=actor.unit_id)))
+    condition = visibility(session=session, actor=actor)
+    if condition is not None:  # a notice about an order is for those who may open the order
+        query = query.where(or_(Notice.order_id.is_(None), Notice.order_id.in_(select(Order.id).where(condition))))
+    return list(session.exec(query.order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)).all())
 
 
 def office_unit_id(session: Session) -> int | None:
@@ -129,8 +134,13 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
 def issue_by_office(*, session: Session, actor: User, kind: str, addressee_unit_id: int, title: str,
                     instructions: str = "", case_id: int | None = None, details: dict | None = None) -> Order:
     _require(actor, OFFICE_ROLES)
-    if not (title or "").strip() or len(title) > 200:
+    if not (title or "").strip() or len(title) > 200 or _CONTROL.search(title):
         raise InvalidInput("bad_title", "指令标题不能为空，最长200字", "title must be 1 to 200 characters", field="title")
+    if len(instructions or "") > MAX_INSTRUCTIONS or _CONTROL.search(instructions or ""):
+        # The order's document carries the instructions: what it could not print is refused here.
+        raise InvalidInput("bad_instructions", f"指令内容最长{MAX_INSTRUCTIONS}字，且不能含控制字符",
+                           f"instructions must be at most {MAX_INSTRUCTIONS} printable characters",
+                           field="instructions")
     if case_id is not None and session.get(Case, case_id) is None:
         raise InvalidInput("unknown_case", f"案件 {case_id} 不存在", f"case {case_id} does not exist", field="case_id")
     return issue(session=session, issued_by=actor.username, kind=kind, addressee_unit_id=addressee_unit_id,
