@@ -91,8 +91,8 @@ def test_case_to_order_to_report_to_acceptance(served, browser):  # noqa: F811
 
     # 4. The office issues a stop-payment order for the case: first without a unit (the error shows
     #    next to the unit picker, nothing typed is lost), then to ICBC's city branch.
-    page.get_by_role("link", name="工单").click()
-    expect(page.get_by_role("heading", name="工单", exact=True)).to_be_visible()
+    page.get_by_role("link", name="指令", exact=True).click()
+    expect(page.get_by_role("heading", name="指令", exact=True)).to_be_visible()
     page.get_by_role("link", name="下发指令").click()
     page.get_by_label("指令类型").select_option(label="紧急止付")
     page.get_by_label("指令标题").fill("紧急止付 工商银行 6222****8848")

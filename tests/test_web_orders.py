@@ -145,8 +145,8 @@ def test_the_liaison_sees_the_order_and_another_banks_liaison_does_not(client, e
 
 
 def test_the_nav_links_each_person_to_their_orders(icbc, office):
-    assert '<a href="/inbox" aria-current="page">工单</a>' in icbc.get("/inbox").text
-    assert '<a href="/orders" aria-current="page">工单</a>' in office.get("/orders").text
+    assert '<a href="/inbox" aria-current="page">指令</a>' in icbc.get("/inbox").text
+    assert '<a href="/orders" aria-current="page">指令</a>' in office.get("/orders").text
     assert icbc.get("/", follow_redirects=False).headers["location"] == "/inbox"
 
 
