@@ -4,13 +4,14 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
 from domain.audit.models import AuditEvent
+from domain.cases.models import Case
 from domain.orders.models import Evidence, Notice, Order
-from tests.conftest import auth, unit_id
+from tests.conftest import auth, case_body, unit_id
 
 PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 200
 
@@ -203,3 +204,24 @@ def test_deadline_query_uses_its_index(engine, database_url):
             s.execute(text("SET LOCAL enable_seqscan = off"))
             plan = " ".join(row[0] for row in s.execute(text(f"EXPLAIN {compiled}")).all())
     assert "ix_orders_next_check_at" in plan, plan
+
+
+def test_the_first_order_for_a_case_hands_it_over_and_later_stages_stay(client, engine):
+    """研→交: a case being researched moves to handover when the office issues its first order; a
+    case a leader already took (办) is not moved back. Both are in the case's timeline."""
+    small = client.post("/api/v1/cases", headers=auth("office"), json=case_body("T-STAGE-1", amount="30000")).json()
+    assert small["stage"] == "research"
+    order = {"kind": "supervision", "addressee_unit_id": unit_id(engine, "bank.icbc.jz"), "title": "核查开户资料",
+             "case_id": small["id"]}
+    assert client.post("/api/v1/orders", headers=auth("office"), json=order).status_code == 201
+    assert client.get(f"/api/v1/cases/{small['id']}", headers=auth("office")).json()["stage"] == "handover"
+    assert client.post("/api/v1/orders", headers=auth("office"), json={**order, "title": "补充核查"}).status_code == 201
+    events = [e["action"] for e in client.get(f"/api/v1/cases/{small['id']}/events", headers=auth("office")).json()]
+    assert events.count("case.stage_changed") == 1
+
+    big = client.post("/api/v1/cases", headers=auth("office"), json=case_body("T-STAGE-2", amount="300000")).json()
+    with Session(engine) as s:  # a leader took it (包案, done by the escalation flow): 办
+        s.execute(update(Case).where(Case.id == big["id"]).values(stage="handling"))
+        s.commit()
+    assert client.post("/api/v1/orders", headers=auth("office"), json={**order, "case_id": big["id"]}).status_code == 201
+    assert client.get(f"/api/v1/cases/{big['id']}", headers=auth("office")).json()["stage"] == "handling"

@@ -50,6 +50,8 @@ AUDIT_ACTIONS = {
     "case.taken": N_("Leader took the case"),
     "case.listed_for_supervision": N_("Listed for supervision"),
     "case.returned": N_("Returned to the office"),
+    "case.stage_changed": N_("Stage changed"),
+    "case.result_recorded": N_("Result recorded"),
     "approval.requested": N_("Approval requested"),
     "approval.approved": N_("Approved"),
     "approval.returned": N_("Returned with a comment"),

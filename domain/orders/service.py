@@ -127,8 +127,23 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
                  rule=f"orders.{kind}", at=now)
     notify(session=session, unit_id=addressee.id, kind="new_order", order_id=order.id, now=now,
            message=f"新指令：{rules.label_zh}「{order.title}」，请于时限内签收")
+    if case_id is not None:
+        _hand_over(session, case_id, actor=issued_by, order_id=order.id, now=now)
     log.info("order_issued order_id=%s kind=%s unit_id=%s process_id=%s", order.id, kind, addressee.id, process_id)
     return order
+
+
+def _hand_over(session: Session, case_id: int, *, actor: str, order_id: int, now: datetime) -> None:
+    """研→交 (seed 000's closed loop): the first order issued for a case still being researched
+    hands it over to the member units. Later stages (办, 督, 结) are not moved back."""
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if case is None or case.stage != "research":
+        return
+    case.stage = "handover"
+    session.add(case)
+    audit.record(session=session, actor=actor, action="case.stage_changed", entity_type="case", entity_id=case.id,
+                 before={"stage": "research"}, after={"stage": "handover", "order_id": order_id},
+                 rule="cases.stage.handover", at=now)
 
 
 def issue_by_office(*, session: Session, actor: User, kind: str, addressee_unit_id: int, title: str,
