@@ -13,6 +13,7 @@ from domain.processes.models import Process
 from domain.processes.payments import add_months
 from tests.conftest import auth, case_body, unit_id
 from tests.test_statistics import figures, this_month
+from tests.web_helpers import csrf_token, signed_in
 
 pytestmark = pytest.mark.prefect
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
@@ -277,6 +278,21 @@ def test_disciplinary_measures_go_to_banks_and_carriers_and_an_upheld_appeal_lif
     for user in ("office", "liaison_icbc", "liaison_cmcc"):
         assert ident not in process_of(client, user, pid).text
     assert ident not in client.get("/api/v1/processes", headers=auth("office")).text
+    # …except to the addressee's liaison who asks on purpose, to act on it: audited, without the value.
+    order_id = orders_of(client, "liaison_cmcc", pid)[0]["id"]
+    assert client.post(f"/api/v1/orders/{order_id}/reveal", headers=auth("office")).status_code == 403
+    assert client.post(f"/api/v1/orders/{order_id}/reveal", headers=auth("liaison_icbc")).status_code == 404
+    shown = client.post(f"/api/v1/orders/{order_id}/reveal", headers=auth("liaison_cmcc"))
+    assert shown.status_code == 200 and (shown.json()["field"], shown.json()["value"]) == ("id_number", ident)
+    carrier = signed_in(engine, "liaison_cmcc")
+    page = carrier.get(f"/orders/{order_id}").text
+    assert "查看完整身份证号" in page and ident not in page
+    revealed = carrier.post(f"/orders/{order_id}/reveal", headers={"HX-Request": "true"},
+                            data={"csrf_token": csrf_token(carrier, f"/orders/{order_id}")})
+    assert revealed.status_code == 200 and ident in revealed.text and "审计日志" in revealed.text
+    views = [e for e in audit.history(session=session, entity_type="order", entity_id=order_id)
+             if e.action == "order.identity_revealed"]
+    assert [e.actor for e in views] == ["liaison_cmcc", "liaison_cmcc"]
     assert not session.exec(select(AuditEvent).where(AuditEvent.after.contains(ident) | AuditEvent.before.contains(ident))).all()
 
     # The appeal: nothing to decide before it is filed; the measures stay while it is pending.

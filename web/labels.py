@@ -74,6 +74,7 @@ AUDIT_ACTIONS = {
     "order.reminded": N_("Reminded: deadline passed"),
     "order.escalated": N_("Listed for supervision"),
     "order.evidence_added": N_("Evidence added"),
+    "order.identity_revealed": N_("Full identifier viewed"),
 }
 
 # Fraud types the office registers most (free text; these are only suggestions, stored as typed).

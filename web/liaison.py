@@ -13,6 +13,7 @@ from api.deps import get_session
 from api.schemas import RowId
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.orders import evidence as evidence_service
+from domain.orders import reveal as reveal_service
 from domain.orders import overview
 from domain.orders import service as orders
 from domain.users.models import User
@@ -129,3 +130,21 @@ def report(request: Request, order_id: RowId, session: Session = Depends(get_ses
                               report_errors=errors)
     session.commit()
     return RedirectResponse(f"/orders/{order_id}?done=reported", status_code=303)
+
+
+@router.post("/orders/{order_id}/reveal", name="order_reveal")
+def reveal(request: Request, order_id: RowId, session: Session = Depends(get_session),
+           user: User = Depends(web_user)) -> Response:
+    """The full ID number or phone the order shows masked, for the addressee's liaison (audited)."""
+    try:
+        revealed = reveal_service.reveal(session=session, actor=user, order_id=order_id)
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return order_response(request, session, user, order_id, status_code=exc.status, panel=is_htmx(request),
+                              review_errors=field_errors(request, exc))
+    session.commit()
+    if is_htmx(request):
+        return render(request, "partials/revealed.html", user=user, revealed=revealed)
+    return order_response(request, session, user, order_id, revealed=revealed)

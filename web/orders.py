@@ -16,9 +16,10 @@ from domain.cases import overview as case_overview
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service
+from domain.orders import reveal as reveal_service
 from domain.orders import overview
 from domain.orders import service as orders
-from domain.orders.models import STATUS_NAMES_ZH, Order
+from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Order
 from domain.policy import current_policy
 from domain.users.models import User
 from domain.users.service import require_role
@@ -132,7 +133,7 @@ def _changes(event: AuditEvent) -> list[tuple[str, str, str]]:
 
 def order_context(session: Session, user: User, order: Order, *, report: dict | None = None,
                   report_errors: dict | None = None, review_errors: dict | None = None, comment: str = "",
-                  reason: str = "", message: str | None = None) -> dict:
+                  reason: str = "", message: str | None = None, revealed: dict | None = None) -> dict:
     """Everything the order's panel shows (the page, and what htmx swaps after an action)."""
     events = overview.timeline(session=session, actor=user, order_id=order.id)
     rules = current_policy().orders.evidence
@@ -147,7 +148,10 @@ def order_context(session: Session, user: User, order: Order, *, report: dict | 
         timeline=[(event, _changes(event)) for event in events],
         actors=case_overview.display_names(session=session, usernames={e.actor for e in events} | {order.issued_by}),
         report=report or {"text": "", "amount_cny": "", "outcome": ""}, report_errors=report_errors or {},
-        review_errors=review_errors or {}, comment=comment, reason=reason, message=message)
+        review_errors=review_errors or {}, comment=comment, reason=reason, message=message,
+        revealable=(reveal_service.revealable(session, order)
+                    if user.role in orders.ADDRESSEE_ROLES and order.status in OPEN_STATUSES else None),
+        revealed=revealed)
 
 
 def order_response(request: Request, session: Session, user: User, order_id: int, *, status_code: int = 200,

@@ -10,6 +10,7 @@ from api.deps import TransactionalRoute, current_user, get_session
 from api.schemas import MAX_ID, Amount, RowId
 from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service
+from domain.orders import reveal as reveal_service
 from domain.orders import service as orders
 from domain.orders.models import Order
 from domain.money import from_fen
@@ -146,6 +147,20 @@ def order_pdf(order_id: RowId, session: Session = Depends(get_session), user: Us
 def acknowledge(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     """签收, in one call; a second acknowledgement gets 409."""
     return _act(session, orders.acknowledge(session=session, actor=user, order_id=order_id))
+
+
+class RevealedOut(BaseModel):
+    field: str = Field(description="id_number | phone")
+    label_zh: str
+    label_en: str
+    value: str
+
+
+@router.post("/orders/{order_id}/reveal", response_model=RevealedOut)
+def reveal(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)) -> RevealedOut:
+    """The addressee's liaison: the person's full ID number or phone the order shows masked, to act
+    on it. Each asking is audited; 409 once the order is over or when nothing is masked."""
+    return RevealedOut(**reveal_service.reveal(session=session, actor=user, order_id=order_id))
 
 
 @router.post("/orders/{order_id}/start", response_model=OrderOut)
