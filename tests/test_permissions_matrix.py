@@ -70,6 +70,7 @@ TABLE: dict[str, str] = {
     "GET /api/v1/orders/{order_id}": "office auditor admin:yes addressees leaders:own",
     "GET /api/v1/orders/{order_id}/pdf": "office auditor admin:yes addressees leaders:own",
     "POST /api/v1/orders/{order_id}/acknowledge": "addressees:own",
+    "POST /api/v1/orders/{order_id}/reveal": "addressees:own",
     "POST /api/v1/orders/{order_id}/start": "addressees:own",
     "POST /api/v1/orders/{order_id}/report": "addressees:own",
     "POST /api/v1/orders/{order_id}/accept": "office admin:yes",
@@ -141,6 +142,7 @@ TABLE: dict[str, str] = {
     "GET /inbox": "office auditor admin leaders:yes addressees:own",  # the office's inbox is its list
     "GET /inbox/rows": "addressees:own",
     "POST /orders/{order_id}/acknowledge": "addressees:own",
+    "POST /orders/{order_id}/reveal": "addressees:own",
     "POST /orders/{order_id}/report": "addressees:own",
     # ---- web: administration ----
     "GET /admin/users": "admin:yes",
