@@ -10,9 +10,11 @@ A route the table does not name fails `test_the_table_names_every_route`, so the
 
 Besides the status: no answer to anyone carries text of an object they may not see (every object
 carries a marker string in its free text), and a refused request writes nothing (the audit chain
-does not grow). The sealed insider referral (行业内鬼) is proved invisible to the implicated unit
-on its own, on SQLite and PostgreSQL.
+does not grow). The full matrix runs on SQLite; a bank liaison and a leader, whose visibility is a
+query of its own, run again on PostgreSQL. The sealed insider referral (行业内鬼) is proved
+invisible to the implicated unit on its own, on SQLite and PostgreSQL.
 """
+import contextlib
 import itertools
 import re
 
@@ -307,23 +309,53 @@ def build_world(engine, app, api: TestClient) -> World:
     return w
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@contextlib.contextmanager
+def world_on(url: str):
     from api.app import create_app
     from domain import demo
     from domain.bootstrap import migrate
     from domain.db import make_engine
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'lianban.db'}"
     migrate(url)
     engine = make_engine(url)
     with Session(engine) as session:
         demo.load(session=session, with_cases=False)
         session.commit()
     app = create_app(engine)
-    with TestClient(app) as api:
-        yield build_world(engine, app, api)
-    engine.dispose()
+    try:
+        with TestClient(app) as api:
+            yield build_world(engine, app, api)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    with world_on(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'lianban.db'}") as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def pg_world(postgres_available):
+    """The same city on PostgreSQL, for the roles whose visibility is a query of its own."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL
+
+    if not postgres_available:
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
+    name = f"lianban_matrix_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        with world_on(f"{base}/{name}") as w:
+            yield w
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---- which object a role calls "mine" and which "someone else's" ----
@@ -475,6 +507,15 @@ def test_the_table_names_every_route(world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_what_the_table_allows_and_nothing_else(world, role):
+    check_role(world, role)
+
+
+@pytest.mark.parametrize("role", ["liaison_icbc", "cid_head"])
+def test_the_own_only_roles_on_postgresql(pg_world, role):
+    check_role(pg_world, role)
+
+
+def check_role(world: World, role: str) -> None:
     failures, seen = [], set()
     for route in ORDERED_ROUTES:
         if route.startswith("MOUNT"):

@@ -3,6 +3,7 @@ page's token on every form route, SQL in every list filter, and pages without th
 headers. (Session fixation, expiry, logout and the sign-in rate limit: tests/test_web_auth.py.)"""
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -191,3 +192,29 @@ def test_an_id_beyond_the_database_range_is_not_found_not_a_crash(engine, city):
     assert unit.status_code == 422 and "请选择接收单位" in unit.text
     for path in (f"/orders/{big}/cancel", f"/cases/{big}/result"):
         assert post_form(office, path, {"reason": "x"}, page="/cases/new").status_code in (404, 422), path
+
+
+def test_script_in_a_query_parameter_is_not_reflected_as_markup(engine, city):
+    """Reflected XSS: every parameter a page echoes back (search box, filters, sign-in's next)."""
+    probe = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    pages = {None: ["/login?next={p}", "/verify?code={p}", "/verify/{p}"],
+             "office": ["/cases?q={p}&stage={p}&state={p}&page={p}", "/orders?status={p}&kind={p}&page={p}",
+                        "/orders/new?case={p}&unit={p}", "/statistics?start={p}&end={p}&unit={p}",
+                        "/circulation?month={p}", "/no/such/{p}"],
+             "admin": ["/admin/users?q={p}&page={p}"],
+             "liaison_icbc": ["/inbox?show={p}&page={p}"]}
+    for username, paths in pages.items():
+        browser = signed_in(engine, username) if username else new_browser(engine)
+        for path in paths:
+            response = browser.get(path.format(p=quote(probe)))
+            assert response.status_code < 500, path
+            assert not _raw_markup(response.text), (path, _raw_markup(response.text))
+
+
+def test_the_language_switch_and_sign_in_never_send_people_off_site(engine, city):
+    browser = new_browser(engine)
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "\\\\evil"):
+        response = post_form(browser, "/language", {"lang": "en", "next": target}, page="/login")
+        assert response.status_code == 303
+        location = response.headers["location"]
+        assert location.startswith("/") and not location.startswith(("//", "/\\")), (target, location)
