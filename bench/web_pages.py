@@ -117,6 +117,29 @@ def fill_orders(url: str, orders: int) -> None:
     engine.dispose()
 
 
+def inbox_plan(url: str, username: str = "liaison_icbc") -> list[str]:
+    """The query plan of the liaison's inbox (open orders of the unit and the units below it, newest
+    first, one page): SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN ANALYZE."""
+    from sqlalchemy import text
+
+    from domain.orders import service as orders
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.username == username)).one()
+            query = select(Order).where(Order.status.in_(OPEN_STATUSES))
+            condition = orders.visibility(session=session, actor=user)
+            if condition is not None:
+                query = query.where(condition)
+            query = query.order_by(Order.issued_at.desc(), Order.id.desc()).limit(50)
+            sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+            explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
+            return [" | ".join(str(c) for c in row) for row in session.execute(text(explain + sql)).all()]
+    finally:
+        engine.dispose()
+
+
 def sign_in(client: httpx.Client, username: str) -> None:
     token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/login").text).group(1)
     response = client.post("/login", data={"username": username, "password": f"demo-{username}", "csrf_token": token})
@@ -145,6 +168,9 @@ def main() -> None:
     fill_orders(url, args.orders)
     print(f"database with {args.cases} cases and {args.orders} orders ready in {time.perf_counter() - started:.1f} s "
           f"({url.split('://')[0]})", file=sys.stderr)
+    print(f"inbox query plan ({url.split(':')[0]}, liaison_icbc, {args.orders} orders):")
+    for line in inbox_plan(url):
+        print(f"    {line}")
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": url,
            "LIANBAN_NUDGE_ENABLED": "false"}
