@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The long reliability proofs of issue #8; results go into docs/reliability.md.
+#   bash scripts/prove.sh crash                    # 20 rounds of kill -9, 200 cases (~15 min)
+#   bash scripts/prove.sh crash --rounds 3 --cases 20 --postgres
+#   bash scripts/prove.sh short                    # 3 rounds, 20 cases (~3 min)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-crash}"
+shift || true
+case "$what" in
+  crash) exec .venv/bin/python -m proofs.crash_loop "$@" ;;
+  short) exec .venv/bin/python -m proofs.crash_loop --rounds 3 --cases 20 "$@" ;;
+  *) echo "usage: bash scripts/prove.sh crash|short [--rounds N] [--cases N] [--postgres] [--seed S] [--keep]" >&2; exit 2 ;;
+esac
