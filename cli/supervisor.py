@@ -57,6 +57,55 @@ def wait_for_prefect(api_url: str, timeout: float = 90) -> None:
     raise RuntimeError(f"Prefect server did not answer at {api_url} within {timeout:.0f}s")
 
 
+def crash_orphaned_flow_runs() -> int:
+    """Before the runner (re)starts: the embedded topology has one runner, so a flow run still
+    Running or Pending now belonged to a runner that died. Mark it Crashed, which gives its
+    deployment concurrency slot back at once; otherwise Prefect holds the slot until the run's
+    300 s lease lapses, and the watch (limit 2) waits that long after a crash."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    stuck = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+        any_=[StateType.RUNNING, StateType.PENDING, StateType.CANCELLING])))
+    crashed = 0
+    try:
+        with get_client(sync_client=True) as client:
+            for run in client.read_flow_runs(flow_run_filter=stuck, limit=200):
+                client.set_flow_run_state(run.id, Crashed(message="its runner died; marked by lianban up"), force=True)
+                crashed += 1
+    except Exception:  # noqa: BLE001 - never keep the runner from starting
+        log.warning("could not mark the dead runner's flow runs as crashed", exc_info=True)
+    if crashed:
+        log.warning("marked %d flow runs of the dead runner as crashed", crashed)
+    return crashed
+
+
+def start_watch_now(runner_started: float, timeout: float = 120) -> None:
+    """After the runner (re)starts, run the watch at once rather than at the next scheduled time:
+    re-serving the deployments reschedules them, so the first scheduled watch came 60–150 s after
+    a restart, and nothing that was due in the meantime moved. (In a thread; best effort.)"""
+    from datetime import datetime, timezone
+
+    from prefect.client.orchestration import get_client
+
+    since = datetime.fromtimestamp(runner_started, timezone.utc)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with get_client(sync_client=True) as client:
+                deployment = client.read_deployment_by_name("watch/watch")
+                if deployment.updated is not None and deployment.updated >= since:  # the new runner served it
+                    client.create_flow_run_from_deployment(deployment.id, tags=["lianban", "catch-up"])
+                    log.info("started a catch-up watch run after the runner (re)started")
+                    return
+        except Exception:  # noqa: BLE001 - not registered yet, or the server is restarting
+            pass
+        time.sleep(2)
+    log.warning("no catch-up watch run: the runner did not register the watch within %.0f s", timeout)
+
+
 @dataclass
 class Child:
     name: str
@@ -106,8 +155,10 @@ def run_embedded(*, load_demo: bool = True) -> None:
     wait_for_prefect(env["PREFECT_API_URL"])
     log.info("Prefect server up: http://127.0.0.1:%s", settings.prefect_port)
     children = [server, Child("runner", lianban + ["worker"], env), Child("task-worker", lianban + ["task-worker"], env)]
+    crash_orphaned_flow_runs()  # left Running by the runner of a `lianban up` that was killed
     for child in children[1:]:
         child.start()
+    threading.Thread(target=start_watch_now, args=(time.time(),), daemon=True, name="catch-up").start()
 
     stopping = threading.Event()
 
@@ -118,7 +169,11 @@ def run_embedded(*, load_demo: bool = True) -> None:
                     child.restarts += 1
                     log.warning("%s exited with %s; restarting (restart %d)", child.name,
                                 child.process.returncode, child.restarts)
+                    if child.name == "runner":
+                        crash_orphaned_flow_runs()
                     child.start()
+                    if child.name == "runner":
+                        threading.Thread(target=start_watch_now, args=(time.time(),), daemon=True).start()
 
     threading.Thread(target=watch_children, daemon=True, name="supervisor").start()
     try:
