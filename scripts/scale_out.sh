@@ -4,7 +4,8 @@
 #   bash scripts/scale_out.sh     # CASES=2000 CLIENTS=1,10,100 FOLLOWUPS=200 RATE=10 IDLE=30 SIDE=200
 #   CASES=10000 FOLLOWUPS=1000 SIDE=1000 IDLE=60 bash scripts/scale_out.sh     # the issue's sizes
 #
-# 1. creates the PostgreSQL databases lianban_scale and prefect_scale if missing;
+# 1. creates the PostgreSQL database lianban_scale if missing, prefect_scale afresh (and empties
+#    Prefect's Redis database, 12);
 # 2. starts the scaled topology with `lianban up` and an env file (LIANBAN_TOPOLOGY=scaled): two
 #    Prefect API servers (--no-services) + the services apart + Redis, a process work pool with two
 #    workers, the task worker, two web processes; waits until every part answers;
@@ -97,34 +98,40 @@ print(json.dumps({"decision": {"n": count, "recorded": len(ok), "p50_s": pct(50)
 EOF
 }
 
-orchestrator_pids() {  # the Prefect servers, services, workers/runner and task worker under `lianban up`
-  "$PY" - "$UP_PID" <<'EOF'
-import sys
+orchestrator_pids() {  # name: the Prefect servers, services, workers/runner and task worker under `lianban up`
+  "$PY" - "$UP_PID" "$WORK/roles-$1.json" <<'EOF'
+import json, sys
 import psutil
-picked = []
+picked = {}
 for p in psutil.Process(int(sys.argv[1])).children():  # the supervisor's direct children: one per role
     cmd = " ".join(p.cmdline())
-    if any(k in cmd for k in ("prefect server", "worker start", "task-worker", "cli.main worker")):
-        picked.append(str(p.pid))
+    role = ("prefect-services" if "services start" in cmd else "prefect-api" if "prefect server" in cmd
+            else "pool-worker" if "worker start" in cmd else "task-worker" if "task-worker" in cmd
+            else "runner" if "cli.main worker" in cmd else None)
+    if role:
+        picked[str(p.pid)] = role
+json.dump(list(picked.values()), open(sys.argv[2], "w"))
 print(",".join(picked))
 EOF
 }
 
 rss() {  # name: resident memory of the topology's processes by role, while it runs
-  "$PY" - "$UP_PID" >"$WORK/rss-$1.json" <<'EOF'
+  "$PY" - "$UP_PID" "$1" >"$WORK/rss-$1.json" <<'EOF'
 import json, sys
 import psutil
+up = psutil.Process(int(sys.argv[1]))
 roles = {}
-for p in [psutil.Process(int(sys.argv[1]))] + psutil.Process(int(sys.argv[1])).children(recursive=True):
+for p in [up] + up.children(recursive=True):
     try:
         cmd = " ".join(p.cmdline())
         mb = p.memory_info().rss / 2**20
     except psutil.Error:
         continue
-    role = ("prefect-api" if "--no-services" in cmd or "prefect server start" in cmd else "prefect-services"
-            if "services start" in cmd else "pool-worker" if "worker start" in cmd else "flow-run"
-            if "prefect.engine" in cmd else "task-worker" if "task-worker" in cmd else "runner" if "cli.main worker" in cmd
-            else "web" if ("web" in cmd or "uvicorn" in cmd) else "supervisor")
+    role = ("prefect-services" if "services start" in cmd else "prefect-api" if "prefect server start" in cmd
+            else "pool-worker" if "worker start" in cmd else "flow-run" if "prefect.engine" in cmd
+            else "task-worker" if "task-worker" in cmd else "runner" if "cli.main worker" in cmd
+            else "supervisor + web" if p.pid == up.pid and sys.argv[2] == "embedded"
+            else "supervisor" if p.pid == up.pid else "web")
     n, total = roles.get(role, (0, 0))
     roles[role] = (n + 1, total + mb)
 print(json.dumps({k: f"{n}× {t:.0f} MB" for k, (n, t) in sorted(roles.items())}))
@@ -138,7 +145,7 @@ bench_topology() {  # name database-url web-url...
   log "$name: intake, $CASES cases per client count ($CLIENTS)"
   "$PY" -m bench.intake "${urls[@]}" --cases "$CASES" --clients "$CLIENTS" --json >"$WORK/intake-$name.json" \
     2>"$WORK/intake-$name.err" || log "$name: intake reported errors (see $WORK/intake-$name.err)"
-  local pids; pids=$(orchestrator_pids)
+  local pids; pids=$(orchestrator_pids "$name")
   if "$PY" -m bench.followup --help 2>/dev/null | grep -q -- '--database-url'; then
     log "$name: bench.followup ${urls[*]} --prefect-url $PREFECT_URL --database-url $database --pids $pids" \
         "--processes $FOLLOWUPS --rate $RATE --idle-seconds $IDLE --side-by-side $SIDE"
@@ -154,15 +161,19 @@ bench_topology() {  # name database-url web-url...
 }
 
 # --- 1. databases ------------------------------------------------------------------------------
-for db in lianban_scale prefect_scale; do
-  "$PY" - "$PG" "$db" <<'EOF'
-import sys, psycopg
+# Ours is created if missing and kept (the benches tag their cases). Prefect's is scratch for a
+# benchmark: it is made afresh, and its Redis database emptied, so that no scheduled runs or
+# concurrency leases of an earlier run (a killed flow run holds its slot for 5 minutes) carry over.
+"$PY" - "$PG" "$REDIS_URL" <<'EOF'
+import sys, psycopg, redis
 with psycopg.connect(f"postgresql://{sys.argv[1]}/postgres", autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[2],)).fetchone():
-        conn.execute(f'CREATE DATABASE "{sys.argv[2]}"')
-        print(f"created database {sys.argv[2]}", file=sys.stderr)
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'lianban_scale'").fetchone():
+        conn.execute('CREATE DATABASE "lianban_scale"')
+        print("created database lianban_scale", file=sys.stderr)
+    conn.execute('DROP DATABASE IF EXISTS "prefect_scale" WITH (FORCE)')
+    conn.execute('CREATE DATABASE "prefect_scale"')
+redis.Redis.from_url(sys.argv[2]).flushdb()
 EOF
-done
 
 # --- 2-3. the scaled topology --------------------------------------------------------------------
 cat >"$WORK/scaled.env" <<EOF
@@ -236,12 +247,23 @@ for name in ("embedded", "scaled"):
     idle = fu.get("idle_cpu_pct_of_one_core")
     if idle:
         put("orchestrator idle CPU, % of one core", name, idle["total"])
+        roles = load(f"roles-{name}.json") or []
+        by_role = {}
+        for i, role in enumerate(roles):
+            by_role[role] = round(by_role.get(role, 0) + idle.get(f"orchestrator {i}", 0), 1)
+        for role, pct in by_role.items():
+            put(f"  idle CPU {role} (+ its flow runs) %", name, pct)
     side = fu.get("side_by_side")
     if side:
         put("lianban / Prefect alone, per escalation", name, side.get("ratio_lianban_to_prefect"))
+    up_log = (work / f"{name}-up.log").read_text(errors="replace") if (work / f"{name}-up.log").exists() else ""
+    put("requests refused: PostgreSQL 'too many clients'", name, up_log.count("too many clients already") // 2)
     for role, value in (load(f"rss-{name}.json") or {}).items():
         put(f"RSS {role}", name, value)
+groups = ("intake", "follow-up", "orchestrator idle", "  idle", "lianban", "requests", "RSS")
+order = sorted(rows, key=lambda label: next(i for i, g in enumerate(groups + ("",)) if label.startswith(g)))
 print(f"{'':46}  {'embedded':>22}  {'scaled':>22}")
-for label, values in rows.items():
+for label in order:
+    values = rows[label]
     print(f"{label:46}  {str(values.get('embedded', '-')):>22}  {str(values.get('scaled', '-')):>22}")
 EOF
