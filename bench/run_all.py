@@ -58,12 +58,20 @@ def log(message: str) -> None:
 
 
 class Runner:
-    def __init__(self, folder: Path, timeout: float):
-        self.folder, self.timeout, self.loads = folder, timeout, {}
+    def __init__(self, folder: Path, timeout: float, replay: list[Path] | None = None):
+        self.folder, self.timeout, self.loads, self.replay = folder, timeout, {}, replay or []
         folder.mkdir(parents=True, exist_ok=True)
 
     def run(self, name: str, argv: list[str], env: dict | None = None) -> str:
         """Run one benchmark process; return its stdout (stderr goes to the log only)."""
+        if self.replay:  # --from: the table of earlier runs, nothing is run
+            saved = next((f / f"{name}.txt" for f in self.replay if (f / f"{name}.txt").exists()), None)
+            if saved is None:
+                return ""
+            text = saved.read_text()
+            found = re.search(r"\n--- load (\S+) → (\S+), (\S+) s\n", text)
+            self.loads[name] = found.groups() if found else ("?", "?", "?")
+            return text.split("\n", 1)[1].split("\n--- stderr\n")[0]
         log(f"── {name}: {' '.join(argv)}")
         load_before, started = os.getloadavg()[0], time.monotonic()
         try:
@@ -75,7 +83,9 @@ class Runner:
                 exc.stdout or ""), f"timed out after {self.timeout:.0f} s", -1
         seconds = time.monotonic() - started
         self.loads[name] = (round(load_before, 2), round(os.getloadavg()[0], 2), round(seconds))
-        (self.folder / f"{name}.txt").write_text(f"$ python -m {' '.join(argv)}\n{out}\n--- stderr\n{err}")
+        (self.folder / f"{name}.txt").write_text(f"$ python -m {' '.join(argv)}\n{out}\n--- stderr\n{err}"
+                                                 f"\n--- load {load_before:.2f} → {os.getloadavg()[0]:.2f}, "
+                                                 f"{seconds:.0f} s\n")
         log(f"   {seconds:.0f} s, exit {code}" + ("" if code == 0 else f": {err.strip()[-600:]}"))
         return out
 
@@ -215,6 +225,8 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true", help="the embedded default only")
     parser.add_argument("--out", type=Path, help="folder for the raw outputs (default artifacts/bench/<date>)")
     parser.add_argument("--timeout", type=float, default=5400, help="seconds one benchmark process may take")
+    parser.add_argument("--from", dest="replay", type=Path, action="append", default=[],
+                        help="print the table from the raw outputs of earlier runs (repeatable; runs nothing)")
     args = parser.parse_args()
     which = 0 if args.quick else 2 if args.full else 1
     mode = ("quick (tiny sizes: a smoke test, not figures)", "capped sizes (see the caps below)",
@@ -224,7 +236,7 @@ def main() -> int:
         chosen.remove("statistics")
     pg = not args.no_postgres
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    runner = Runner(args.out or ROOT / "artifacts" / "bench" / stamp, args.timeout)
+    runner = Runner(args.out or ROOT / "artifacts" / "bench" / stamp, args.timeout, args.replay)
     before = machine()
     log(f"{machine_line(before)}\nmode: {mode}; raw outputs in {runner.folder}")
     columns: dict[str, dict[str, str]] = {"SQLite": {}, "PostgreSQL": {}}
@@ -279,6 +291,10 @@ def main() -> int:
 
 def print_table(before: dict, after: dict, mode: str, chosen: list[str], which: int, columns: dict, plans: dict,
                 runner: Runner) -> None:
+    if runner.replay:
+        written = max(datetime.fromtimestamp(f.stat().st_mtime, timezone.utc) for f in runner.replay)
+        print(f"replayed from the raw outputs in {', '.join(map(str, runner.replay))} (last written "
+              f"{written:%Y-%m-%d %H:%M} UTC); the machine now:")
     print(machine_line(before))
     print(f"load average at the end: {' '.join(str(x) for x in after['load_average'])}  (2 cores shared with other "
           f"work: figures are noisy)")
