@@ -60,6 +60,7 @@ def log(message: str) -> None:
 class Runner:
     def __init__(self, folder: Path, timeout: float, replay: list[Path] | None = None):
         self.folder, self.timeout, self.loads, self.replay = folder, timeout, {}, replay or []
+        self.commands: dict[str, str] = {}
         folder.mkdir(parents=True, exist_ok=True)
 
     def run(self, name: str, argv: list[str], env: dict | None = None) -> str:
@@ -69,6 +70,7 @@ class Runner:
             if saved is None:
                 return ""
             text = saved.read_text()
+            self.commands[name] = text.split("\n", 1)[0].removeprefix("$ python -m ")
             found = re.search(r"\n--- load (\S+) → (\S+), (\S+) s\n", text)
             self.loads[name] = found.groups() if found else ("?", "?", "?")
             return text.split("\n", 1)[1].split("\n--- stderr\n")[0]
@@ -298,8 +300,11 @@ def print_table(before: dict, after: dict, mode: str, chosen: list[str], which: 
     print(machine_line(before))
     print(f"load average at the end: {' '.join(str(x) for x in after['load_average'])}  (2 cores shared with other "
           f"work: figures are noisy)")
-    print(f"mode: {mode}")
-    if which != 2:
+    if runner.replay:
+        print("runs: " + "; ".join(runner.commands.values()))
+    else:
+        print(f"mode: {mode}")
+    if which != 2 and not runner.replay:
         print("sizes: " + "; ".join(f"{n} {' '.join(SIZES[n][which])}" for n in chosen))
     metrics = list(dict.fromkeys([*columns["SQLite"], *columns["PostgreSQL"]]))
     width = max([len(m) for m in metrics] + [10])
