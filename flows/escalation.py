@@ -45,6 +45,25 @@ def escalate_one_tier_up(approval_id: int, case_number: str = "") -> int | None:
         return upper.id if upper else None
 
 
+# Above this many due steps of one kind, a pass does them in one Prefect task: a task run costs
+# ~100 ms of orchestration against a few ms of database work, so a burst of decisions or deadlines
+# done one task each outruns the orchestrator (docs/performance.md). The usual trickle keeps one
+# task per case, named and tagged after it.
+BATCH_ABOVE = 3
+
+
+@task(name="escalation-steps-batch", task_run_name="{kind} × {count}", retries=2, retry_delay_seconds=1)
+def run_batch(kind: str, count: int, approval_ids: list[int]) -> int:
+    """Do `count` due steps of one kind, each in its own transaction; return how many happened."""
+    step = {"followed_up": follow_up_decision.fn, "reminded": remind_leader.fn,
+            "escalated": escalate_one_tier_up.fn}[kind]
+    done = 0
+    for approval_id in approval_ids:
+        result = step(approval_id)
+        done += bool(result) if kind == "reminded" else result is not None
+    return done
+
+
 def advance_due_steps(*, via_prefect: bool = True) -> dict[str, int]:
     """One pass: do everything that is due now. Returns how many steps actually happened.
     `via_prefect=False` runs the same steps as plain functions (the operator's last resort)."""
@@ -56,6 +75,11 @@ def advance_due_steps(*, via_prefect: bool = True) -> dict[str, int]:
         reminders = escalation.due_reminders(session=session, now=now)
         overdue = escalation.due_escalations(session=session, now=now)
     done = {"followed_up": 0, "reminded": 0, "escalated": 0}
+    if via_prefect:
+        for kind, ids in (("followed_up", follow_ups), ("reminded", reminders), ("escalated", overdue)):
+            if len(ids) > BATCH_ABOVE:
+                done[kind] += run_batch(kind, len(ids), ids)
+                ids.clear()
     for approval_id in follow_ups:
         number = _case_number(approval_id)
         with tags(f"case:{number}"):

@@ -138,3 +138,18 @@ def test_the_watch_follows_up_a_decision_while_it_runs(client, session):
     watch.join(30)
     assert session.get(Case, case["id"]).escalation_state == "taken"
     assert outcome["followed_up"] == 1
+
+
+def test_a_burst_of_decisions_is_followed_up_in_one_batch_once(client, session):
+    """More decisions than BATCH_ABOVE at once: one Prefect task does them all (a task run per
+    case would outrun the orchestrator in a burst), each case taken once, the chain intact."""
+    from flows.escalation import BATCH_ABOVE, escalation_sweep
+
+    cases = [register(client, f"F-B{i}", "280000") for i in range(BATCH_ABOVE + 2)]
+    for case in cases:
+        decide(client, case["approval"]["id"], "cid_head")
+    assert escalation_sweep(note="burst")["followed_up"] == len(cases)
+    assert all(session.get(Case, c["id"]).escalation_state == "taken" for c in cases)
+    assert escalation_sweep(note="again")["followed_up"] == 0
+    assert len(actions(session, "case.taken")) == len(cases)
+    assert audit.verify(session=session).ok
