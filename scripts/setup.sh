@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   chromium                 # browser tests (Playwright drives Debian's Chromium; no browser download)
   fonts-noto-cjk           # Noto Serif/Sans CJK SC (OFL): rare characters, headings
+  fonts-hanazono           # 花园明朝 A/B: CJK Extension B (𪚥, 𤭢 …) that neither Fandol nor Noto draws
   libharfbuzz-subset0      # WeasyPrint subsets CJK fonts in ~0.15 s instead of 2-10 s
   libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint's text layout
   poppler-utils            # pdffonts / pdftoppm: tests read the PDFs back

@@ -371,8 +371,6 @@ def test_rare_characters_in_names_are_drawn_in_the_pdf(client, engine, upload_ho
     assert "محمد" in text or "دمحم" in text  # pdftotext may give visual order
 
 
-@pytest.mark.xfail(strict=True, reason="finding: no installed font (Fandol, Noto Serif/Sans CJK) has a glyph for "
-                                       "U+2A6A5 𪚥 or U+24B62 𤭢; such a name prints as an empty box")
 def test_extension_b_characters_beyond_the_fonts_are_drawn(client, engine, upload_home):
     doc = client.post("/api/v1/documents", headers=auth("office"), json={
         "kind": "referral_letter", "addressee": "荆州市公安局", "title": "关于移送线索的函",
