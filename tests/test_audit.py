@@ -79,3 +79,22 @@ def test_cli_verify_names_the_broken_entry(client, engine, database_url, monkeyp
         conn.execute(text("UPDATE audit_events SET rule = 'x' WHERE seq = 4"))
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1 and "BROKEN at entry 4" in result.output
+
+
+def test_an_entry_is_refused_inside_a_savepoint_so_none_outlives_its_rollback(engine, city):
+    """Entries are linked at the outer commit: one recorded in a savepoint that rolls back would
+    still be written. Recording there is refused; the outer transaction's entries still commit."""
+    import pytest
+    from sqlmodel import Session, func
+
+    with Session(engine) as s:
+        before = s.exec(select(func.count()).select_from(AuditEvent)).one()
+        with pytest.raises(RuntimeError, match="savepoint"):
+            with s.begin_nested():
+                audit.record(session=s, actor="office", action="test.inside", entity_type="case", entity_id=1)
+        audit.record(session=s, actor="office", action="test.outside", entity_type="case", entity_id=1)
+        s.commit()
+        actions = s.exec(select(AuditEvent.action).where(AuditEvent.action.like("test.%"))).all()
+        assert actions == ["test.outside"]
+        assert s.exec(select(func.count()).select_from(AuditEvent)).one() == before + 1
+        assert audit.verify(session=s).ok

@@ -43,6 +43,10 @@ def record(*, session: Session, actor: str, action: str, entity_type: str, entit
     The event is linked into the chain when the transaction commits (`_link_pending`): the head
     row's lock, which serialises every writer, is taken last and held only for the appends and
     the commit, not for the whole transaction. Its `seq` and `hash` are set at that moment."""
+    if session.in_nested_transaction():
+        # Pending entries belong to the outer transaction: one made inside a savepoint would still
+        # be written if the savepoint rolled back. Callers record after their savepoint.
+        raise RuntimeError(f"audit.record({action}) inside a savepoint: record it after the savepoint")
     event = AuditEvent(at=at or utcnow(), actor=actor, action=action, entity_type=entity_type,
                        entity_id=entity_id, before=canonical_json(before), after=canonical_json(after),
                        rule=rule, prev_hash="", hash="")
