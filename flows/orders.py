@@ -1,6 +1,7 @@
-"""The deadline watch: every minute, one indexed query finds the orders past a deadline; each is
-reminded (催办) at the policy's cadence and, after the policy's number of reminders, escalated
-(挂牌督办). One batch per run, each order in its own short transaction."""
+"""The deadline check: one indexed query finds the orders past a deadline; each is reminded (催办)
+at the policy's cadence and, after the policy's number of reminders, escalated (挂牌督办). One batch
+per check, each order in its own short transaction. The watch (flows/watch.py) runs the check every
+15 s; the `deadline-watch` flow is the same check as a run of its own, by hand."""
 from prefect import flow, get_run_logger, task
 
 from domain.db import session_scope

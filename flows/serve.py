@@ -25,9 +25,10 @@ def deployments() -> list:
             concurrency_limit=2,
             parameters={"window_seconds": interval + WATCH_OVERLAP_SECONDS, "poll_seconds": settings.watch_poll_seconds},
             tags=["lianban"], description="领导包案审批与各联办流程的推进：跟进决定、催办、逐级上报、流程下一步"),
+        # The watch checks deadlines every 15 s itself; this deployment is the same check by hand.
         deadline_watch.to_deployment(
-            name="deadline-watch", interval=timedelta(minutes=1), concurrency_limit=1, tags=["lianban", "orders"],
-            description="指令时限巡查：超时催办，催办达到次数后挂牌督办"),
+            name="deadline-watch", concurrency_limit=1, tags=["lianban", "orders"],
+            description="指令时限巡查（手动；巡查已随 watch 每15秒进行）：超时催办，催办达到次数后挂牌督办"),
         escalation_sweep.to_deployment(name="escalation-sweep", tags=["lianban", "escalation"],
                                        description="one pass over the escalation steps due (manual)"),
         _monthly_circulation_deployment(),
