@@ -33,13 +33,18 @@ class Tick:
 
 
 @dataclass(frozen=True)
-class StackedBars:
+class Plot:
+    """The drawing's size and where its plot area sits in it."""
     width: int
     height: int
     left: int
     top: int
     plot_width: float
     plot_height: float
+
+
+@dataclass(frozen=True)
+class StackedBars(Plot):
     bars: list[Bar]
     ticks: list[Tick]
     tiers: tuple[str, ...]
@@ -54,11 +59,20 @@ def _tick_step(maximum: int) -> int:
     return max(1, maximum // 5)
 
 
+def _scale(highest: int) -> tuple[int, int]:
+    """(gridline step, axis ceiling) for values up to `highest`."""
+    step = _tick_step(max(highest, 1))
+    return step, max(step, -(-max(highest, 1) // step) * step)
+
+
+def _vertical_ticks(top: int, plot_height: float, step: int, ceiling: int) -> list[Tick]:
+    return [Tick(y=round(top + plot_height - plot_height * v / ceiling, 2), value=v) for v in range(0, ceiling + 1, step)]
+
+
 def weekly_stacked(weeks: list[WeekCounts], *, width: int = 640, height: int = 220) -> StackedBars:
     left, right, top, bottom = 36, 8, 12, 28
     plot_width, plot_height = width - left - right, height - top - bottom
-    step = _tick_step(max([w.total for w in weeks] + [1]))
-    ceiling = max(step, -(-max([w.total for w in weeks] + [1]) // step) * step)
+    step, ceiling = _scale(max([w.total for w in weeks], default=0))
     band = plot_width / max(len(weeks), 1)
     bars = []
     for i, week in enumerate(weeks):
@@ -72,8 +86,7 @@ def weekly_stacked(weeks: list[WeekCounts], *, width: int = 640, height: int = 2
                 segments.append(Segment(tier=tier, count=count, y=round(base, 2), height=round(h, 2)))
         bars.append(Bar(x=round(left + i * band + band * 0.2, 2), width=round(band * 0.6, 2),
                         label=f"{week.week_start.month}/{week.week_start.day}", total=week.total, segments=segments))
-    ticks = [Tick(y=round(top + plot_height - plot_height * v / ceiling, 2), value=v)
-             for v in range(0, ceiling + 1, step)]
+    ticks = _vertical_ticks(top, plot_height, step, ceiling)
     return StackedBars(width=width, height=height, left=left, top=top, plot_width=plot_width,
                        plot_height=plot_height, bars=bars, ticks=ticks, tiers=TIER_ORDER, weeks=weeks)
 
@@ -104,13 +117,7 @@ class Row:
 
 
 @dataclass(frozen=True)
-class RowBars:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: float
-    plot_height: float
+class RowBars(Plot):
     rows: list[Row]
     ticks: list[Tick]  # here `y` holds the gridline's x
     lates: tuple[str, ...]
@@ -125,8 +132,7 @@ def overdue_rows(units, *, width: int = 640, row_height: int = 26) -> RowBars:
     left, right, top, bottom = 190, 36, 6, 24
     plot_width = width - left - right
     plot_height = max(len(units), 1) * row_height
-    step = _tick_step(max([u.total for u in units] + [1]))
-    ceiling = max(step, -(-max([u.total for u in units] + [1]) // step) * step)
+    step, ceiling = _scale(max([u.total for u in units], default=0))
     rows = []
     for i, unit in enumerate(units):
         x, segments = float(left), []
@@ -162,13 +168,7 @@ class Group:
 
 
 @dataclass(frozen=True)
-class GroupedBars:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: float
-    plot_height: float
+class GroupedBars(Plot):
     groups: list[Group]
     ticks: list[Tick]
     names: list[str]
@@ -179,9 +179,7 @@ def grouped_bars(labels: list[str], series: list[tuple[str, list[int]]], *, widt
     """Side-by-side bars: one group per label (a month), one bar per series (its name, its values)."""
     left, right, top, bottom = 52, 8, 12, 28
     plot_width, plot_height = width - left - right, height - top - bottom
-    highest = max([v for _, values in series for v in values] + [1])
-    step = _tick_step(highest)
-    ceiling = max(step, -(-highest // step) * step)
+    step, ceiling = _scale(max([v for _, values in series for v in values], default=0))
     band = plot_width / max(len(labels), 1)
     bar_width = band * 0.8 / max(len(series), 1)
     groups = []
@@ -193,7 +191,6 @@ def grouped_bars(labels: list[str], series: list[tuple[str, list[int]]], *, widt
             bars.append(GroupBar(series=s, x=round(start + s * bar_width, 2), y=round(top + plot_height - h, 2),
                                  width=round(bar_width * 0.9, 2), height=round(h, 2), value=values[i]))
         groups.append(Group(label=label, centre=round(left + i * band + band / 2, 2), bars=bars))
-    ticks = [Tick(y=round(top + plot_height - plot_height * v / ceiling, 2), value=v)
-             for v in range(0, ceiling + 1, step)]
+    ticks = _vertical_ticks(top, plot_height, step, ceiling)
     return GroupedBars(width=width, height=height, left=left, top=top, plot_width=plot_width, plot_height=plot_height,
                        groups=groups, ticks=ticks, names=[name for name, _ in series])
