@@ -126,8 +126,7 @@ def _history(session: Session, office: User) -> None:
                 dissuaded.append(number)
     warnings.receive(session=session, actor=office, items=items)
     for row in session.exec(select(FraudWarning).where(FraudWarning.warning_number.in_(dissuaded))).all():
-        row.outcome, row.handled_at = "dissuaded", row.received_at + timedelta(hours=2)
-        session.add(row)
+        warnings.set_outcome(session=session, warning=row, outcome="dissuaded", at=row.received_at + timedelta(hours=2))
     for day in range(390, 5, -15):
         case = cases.register(session=session, actor=office, case_in=cases.CaseIn(
             case_number=f"JZ-HIST-{day:03d}", amount_cny=str(rng.randint(5, 180) * 1000), fraud_type=rng.choice(

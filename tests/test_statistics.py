@@ -232,3 +232,24 @@ def test_monthly_counts_stay_equal_to_the_warnings(client, engine, three_months)
     # A period that is not whole months adds the odd days from the warnings themselves.
     assert figures(client, start="2026-09-30", end="2026-10-31")["warnings"][0] == 5
     assert figures(client, start="2026-09-15", end="2026-11-02")["warnings"][0] == 5
+
+
+def test_the_demo_history_counts_its_dissuasions(tmp_path):
+    """The demo's thirteen months go through the same bookkeeping as the feed: the monthly counts
+    equal a recount from the warnings, and about three in four were dissuaded."""
+    from domain import demo
+    from domain.bootstrap import migrate
+    from domain.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as s:
+        demo.load(session=s, with_history=True)
+        s.commit()
+        kept = {(m.month, m.area_unit_id): (m.received, m.dissuaded) for m in s.exec(select(WarningMonth))}
+        warnings.rebuild_month_counts(session=s)
+        recounted = {(m.month, m.area_unit_id): (m.received, m.dissuaded) for m in s.exec(select(WarningMonth))}
+    engine.dispose()
+    received, dissuaded = sum(r for r, _ in kept.values()), sum(d for _, d in kept.values())
+    assert kept == recounted and received > 400 and 0.6 < dissuaded / received < 0.9
