@@ -13,14 +13,13 @@ import os
 import random
 import tempfile
 import time
-import uuid
 from datetime import datetime
 
-import psycopg
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from bench.deadline_sweep import PG_ADMIN, machine
+from bench.common import postgres_database
+from bench.deadline_sweep import machine
 
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
 
@@ -145,14 +144,8 @@ def main() -> None:
         os.environ.setdefault("LIANBAN_HOME", folder)  # the bench's PDFs go to a throw-away home
         run(f"sqlite:///{folder}/bench.db", "sqlite", args.cases, args.months)
         if args.postgres:
-            name = f"lianban_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "postgres", args.cases, args.months)
-            finally:
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with postgres_database() as url:
+                run(url, "postgres", args.cases, args.months)
 
 if __name__ == "__main__":
     main()

@@ -8,14 +8,12 @@ import os
 import platform
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 
-import psycopg
 from sqlalchemy import text
 from sqlmodel import Session
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from bench.common import postgres_database
 
 
 def machine() -> str:
@@ -105,14 +103,8 @@ def main() -> None:
         os.environ["LIANBAN_HOME"] = folder
         run(f"sqlite:///{folder}/bench.db", "SQLite", args.orders, args.due)
     if args.postgres:
-        name = f"lianban_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "PostgreSQL", args.orders, args.due)
-        finally:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with postgres_database() as url:
+            run(url, "PostgreSQL", args.orders, args.due)
 
 
 if __name__ == "__main__":

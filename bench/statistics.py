@@ -14,15 +14,14 @@ import os
 import random
 import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta
 
-import psycopg
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bench.circulation import fill as fill_city
-from bench.deadline_sweep import PG_ADMIN, machine
+from bench.common import postgres_database
+from bench.deadline_sweep import machine
 
 YEAR = 2025
 CHUNK = 50_000
@@ -151,14 +150,8 @@ def main() -> None:
         os.environ.setdefault("LIANBAN_HOME", folder)
         run(f"sqlite:///{folder}/bench.db", "sqlite", args)
         if args.postgres:
-            name = f"lianban_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
-                run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", "postgres", args)
-            finally:
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            with postgres_database() as url:
+                run(url, "postgres", args)
 
 
 if __name__ == "__main__":

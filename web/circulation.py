@@ -16,6 +16,7 @@ from domain.policy import current_policy
 from domain.users.models import User
 from web.auth import field_errors
 from web.deps import web_user
+from web.orders import attachment
 from web.templating import render
 
 router = APIRouter()
@@ -66,6 +67,4 @@ def circular_pdf(month: str, session: Session = Depends(get_session), user: User
     if record is None or record.document_id is None:
         raise NotFound("circular_not_found", f"{month} 尚无通报文件", f"{month} has no circular yet")
     doc, data = documents.pdf_bytes(session=session, actor=user, document_id=record.document_id)
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.number + '.pdf', safe='')}",
-        "Cache-Control": "no-store"})
+    return attachment(data, "application/pdf", f"{doc.number}.pdf")

@@ -18,6 +18,7 @@ from web.charts import grouped_bars
 from web.deps import is_htmx, web_user
 from web.labels import N_
 from web.language import language_of, short, tr
+from web.orders import attachment
 from web.templating import render
 
 router = APIRouter()
@@ -81,4 +82,4 @@ def statistics_export(request: Request, format: str = "csv", start: str = "", en
     board = _board(session, user, start, end, unit)
     body, media_type, name = export.render(board, "xlsx" if format == "xlsx" else "csv",
                                            short(language_of(request)))
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(body, media_type, name)
