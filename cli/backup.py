@@ -27,7 +27,7 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from domain.timeutil import utcnow
 from pathlib import Path
 
 import typer
@@ -119,7 +119,7 @@ def make_backup(*, destination: Path, database_url: str, home: Path) -> tuple[Pa
     """Write one archive; return its path and manifest."""
     dialect = _dialect(database_url)
     facts = _database_facts(database_url)
-    stamp = datetime.now(timezone.utc)
+    stamp = utcnow()
     if destination.is_dir() or not destination.name.endswith((".tar.gz", ".tgz")):  # a folder, made if missing
         destination.mkdir(parents=True, exist_ok=True)
         destination = destination / f"lianban-backup-{stamp:%Y%m%dT%H%M%SZ}.tar.gz"

@@ -4,11 +4,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from domain import clock
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, from the one injectable clock (domain.clock): tests set it, services never read the wall."""
+    return clock.now()
 
 
 def as_utc(value: datetime) -> datetime:

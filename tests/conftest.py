@@ -97,6 +97,23 @@ def city(engine):
         return {u.username: u for u in session.exec(select(User)).all()}
 
 
+# A Wednesday morning in Beijing: an ordinary working day, far from any holiday. Tests that care
+# about the calendar set the clock themselves (a weekend, the eve of National Day, New Year's Eve).
+ORDINARY_WORKDAY = "2026-12-09T09:30:00+08:00"
+
+
+@pytest.fixture
+def clock():
+    """The services' clock, stopped at an ordinary working day; `clock.set(...)`/`clock.advance(...)`
+    move it. No test sleeps for time to pass."""
+    from datetime import datetime
+
+    from domain import clock as clocks
+
+    with clocks.frozen(datetime.fromisoformat(ORDINARY_WORKDAY)) as stopped:
+        yield stopped
+
+
 @pytest.fixture
 def session(engine):
     """For looking at the database from a test: every statement sees the latest commits."""

@@ -3,7 +3,7 @@ on its own connection in its own thread. Whatever the interleaving, one acknowle
 gap-free document numbers and one reminder per order — and the audit trail says so once."""
 import threading
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +17,7 @@ from domain.documents.models import Document, DocumentSequence
 from domain.escalation.models import Approval
 from domain.orders.models import Notice, Order
 from domain.settings import get_settings
-from domain.timeutil import utcnow
+from domain.timeutil import SHANGHAI
 from tests.conftest import auth, case_body, unit_id
 
 
@@ -112,12 +112,15 @@ def test_a_hundred_parallel_document_issues_get_gap_free_unique_numbers(pg, clie
     assert audit.verify(session=session).ok
 
 
-def test_two_deadline_sweeps_at_once_send_each_reminder_once(pg, engine, city, session):
+def test_two_deadline_sweeps_at_once_send_each_reminder_once(pg, engine, city, session, clock):
     from domain.orders import service as orders
     from flows.escalation import advance_due_steps
     from flows.orders import check_due_orders
 
-    long_ago = utcnow() - timedelta(days=3)
+    # Issued on a Monday morning, swept on the Thursday: past the one-working-day deadline whatever
+    # day the suite runs on.
+    long_ago = datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)
+    clock.set(long_ago + timedelta(days=3))
     bank = unit_id(engine, "bank.icbc.jz")
     with Session(engine) as s:
         ids = [orders.issue(session=s, issued_by="office", kind="supervision", addressee_unit_id=bank,

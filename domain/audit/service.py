@@ -6,7 +6,7 @@ reordering any row breaks every link after it; `verify` names the first broken o
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import event
@@ -47,7 +47,8 @@ def record(*, session: Session, actor: str, action: str, entity_type: str, entit
         # Pending entries belong to the outer transaction: one made inside a savepoint would still
         # be written if the savepoint rolled back. Callers record after their savepoint.
         raise RuntimeError(f"audit.record({action}) inside a savepoint: record it after the savepoint")
-    event = AuditEvent(at=at or utcnow(), actor=actor, action=action, entity_type=entity_type,
+    # Hashed as stored: in UTC, whatever zone the caller's time was in.
+    event = AuditEvent(at=(at or utcnow()).astimezone(timezone.utc), actor=actor, action=action, entity_type=entity_type,
                        entity_id=entity_id, before=canonical_json(before), after=canonical_json(after),
                        rule=rule, prev_hash="", hash="")
     session.info.setdefault(_PENDING, []).append(event)
