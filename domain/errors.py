@@ -6,6 +6,9 @@ The API maps them to HTTP status in one handler; the web front shows them next t
 
 class DomainError(Exception):
     status = 400
+    # Set by a machine's guard (domain.transitions) when the error refuses an attempted transition:
+    # the unit of work audits it after rolling the attempt back.
+    refusal = None
 
     def __init__(self, code: str, zh: str, en: str, *, field: str | None = None):
         self.code, self.zh, self.en, self.field = code, zh, en, field
