@@ -75,15 +75,17 @@ def test_returned_case_goes_back_to_the_office_with_the_comment(client, session)
     assert shown["leader_id"] is None
 
 
-def test_unanswered_approval_is_reminded_then_escalated_one_tier_up(client, session, short_deadlines):
+def test_unanswered_approval_is_reminded_then_escalated_one_tier_up(client, session, short_deadlines, awkward_day):
+    """Remind after 1 s, escalate after 2 s: the clock is moved past each deadline (on a weekend,
+    before a holiday, on New Year's Eve) and the sweep, run in-process, sees it."""
     from flows.escalation import escalation_sweep
 
     case = register(client, "F-T", "280000")
     first = case["approval"]
-    time.sleep(1.1)
+    awkward_day.advance(seconds=1.1)
     assert escalation_sweep(note="remind")["reminded"] == 1
     assert session.get(Approval, first["id"]).reminded_at is not None
-    time.sleep(1.0)
+    awkward_day.advance(seconds=1.0)
     assert escalation_sweep(note="escalate")["escalated"] == 1
     assert session.get(Approval, first["id"]).status == "escalated"
     deputy_queue = client.get("/api/v1/approvals", headers=auth("deputy")).json()
@@ -92,12 +94,12 @@ def test_unanswered_approval_is_reminded_then_escalated_one_tier_up(client, sess
     # The CID head can no longer decide the escalated approval.
     assert client.post(f"/api/v1/approvals/{first['id']}/decision", json={"decision": "approve"},
                        headers=auth("cid_head")).status_code == 409
-    time.sleep(2.1)
+    awkward_day.advance(seconds=2.1)
     assert escalation_sweep(note="escalate again")["escalated"] == 1
     chain = session.exec(select(Approval.leader_tier, Approval.status).where(Approval.case_id == case["id"])
                          .order_by(Approval.id)).all()
     assert chain == [("cid_head", "escalated"), ("deputy", "escalated"), ("chief", "pending")]
-    time.sleep(2.1)
+    awkward_day.advance(seconds=2.1)
     # Nobody above the chief: the approval stays with the chief.
     assert escalation_sweep(note="top")["escalated"] == 0
     assert len(actions(session, "approval.escalated")) == 2
@@ -122,13 +124,18 @@ def test_a_nudge_racing_a_sweep_follows_up_once(client, session):
     assert audit.verify(session=session).ok
 
 
-def test_the_watch_follows_up_a_decision_while_it_runs(client, session):
+def test_the_watch_follows_up_a_decision_while_it_runs(client, session, monkeypatch):
+    """The subject is the real watch flow: the decision is made once its first pass has begun, then
+    the test polls (with a deadline) for the follow-up the watch records."""
+    import flows.watch
     from flows.watch import watch as escalation_watch
 
+    passing, advance = threading.Event(), flows.watch.advance_due_steps
+    monkeypatch.setattr(flows.watch, "advance_due_steps", lambda **kw: (passing.set(), advance(**kw))[1])
     outcome = {}
     watch = threading.Thread(target=lambda: outcome.update(escalation_watch(window_seconds=8, poll_seconds=0.5)))
     watch.start()
-    time.sleep(2)
+    assert passing.wait(60), "the watch made no pass within 60 s"
     case = register(client, "F-W", "600000")
     decide(client, case["approval"]["id"], "deputy")
     decided = time.monotonic()

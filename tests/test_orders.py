@@ -1,7 +1,6 @@
 """Orders from the office to member units: who sees them, acknowledging once, reporting back with
 evidence, review, working-day deadlines, and the deadline watch's reminders and escalation."""
 import threading
-import time
 from datetime import datetime, timezone
 
 from sqlalchemy import text, update
@@ -160,11 +159,13 @@ def test_working_day_deadlines_skip_the_national_day_holiday(engine, city):
         assert (stop.acknowledge_by - issued).total_seconds() == 300  # minutes stay minutes
 
 
-def test_deadline_watch_reminds_then_escalates_once(client, engine, session, short_order_deadlines):
+def test_deadline_watch_reminds_then_escalates_once(client, engine, session, short_order_deadlines, awkward_day):
+    """Acknowledge within 1 s, remind every 1 s, escalate after 2 reminders: the clock is moved past
+    each deadline (on a weekend, before a holiday, on New Year's Eve), the checks run in-process."""
     from flows.orders import check_due_orders
 
     order = issue(client, engine, "bank.icbc.jz.jiangling")
-    time.sleep(1.1)
+    awkward_day.advance(seconds=1.1)
     runs = []
     threads = [threading.Thread(target=lambda: runs.append(check_due_orders())) for _ in range(3)]
     for t in threads:
@@ -174,7 +175,7 @@ def test_deadline_watch_reminds_then_escalates_once(client, engine, session, sho
     stored = session.get(Order, order["id"])
     assert stored.reminders == 1 and stored.overdue_acknowledge and not stored.overdue_report
     assert sum(r["reminded"] for r in runs) == 1
-    time.sleep(1.1)
+    awkward_day.advance(seconds=1.1)
     check_due_orders()
     stored = session.get(Order, order["id"])
     assert stored.reminders == 2 and stored.escalated
@@ -184,14 +185,14 @@ def test_deadline_watch_reminds_then_escalates_once(client, engine, session, sho
     assert [o["id"] for o in flagged["items"]] == [order["id"]]
     # Acknowledged late, then the report deadline passes: tracked separately.
     client.post(f"/api/v1/orders/{order['id']}/acknowledge", headers=auth("liaison_icbc_jiangling"))
-    time.sleep(2.1)
+    awkward_day.advance(seconds=2.1)
     check_due_orders()
     stored = session.get(Order, order["id"])
     assert stored.overdue_acknowledge and stored.overdue_report and stored.escalations == 1
     assert audit.verify(session=session).ok
 
 
-def test_deadline_query_uses_its_index(engine, database_url):
+def test_deadline_query_uses_its_index(engine, database_url, awkward_day):
     from domain.orders import service as orders
     from domain.timeutil import utcnow
 
