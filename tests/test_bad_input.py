@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, func, select
 
@@ -23,8 +23,8 @@ from tests.conftest import DEFAULT_POLICY, auth, case_body, unit_id
 from tests.test_documents import _embedded_coverage
 
 STEMS = sorted(POLICY_FILES)
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                       HealthCheck.too_slow])
+# The loaded profile (tests/support/hypothesis_profiles.py): 60 examples in CI, more by hand.
+FAST = settings()
 
 
 # --- policy files -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def cid_head(engine, city):
     return signed_in(engine, "cid_head")
 
 
-def test_the_queue_shows_amount_rule_and_deadline(client, cid_head):
+def test_the_queue_shows_amount_rule_and_deadline(awkward_day, client, cid_head):
     register(client, "Q-1", "280000")
     register(client, "Q-2", "2750000")  # the chief's, not shown here
     html = cid_head.get("/leader/queue").text
@@ -36,7 +36,7 @@ def test_the_queue_shows_amount_rule_and_deadline(client, cid_head):
     assert 'hx-trigger="every 2s"' in html
 
 
-def test_an_overdue_approval_is_marked(client, cid_head, engine):
+def test_an_overdue_approval_is_marked(awkward_day, client, cid_head, engine):
     register(client, "Q-3", "300000")
     with Session(engine) as s:
         approval = s.exec(select(Approval)).one()
