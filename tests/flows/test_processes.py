@@ -11,7 +11,7 @@ from domain.audit import service as audit
 from domain.orders.models import Order
 from domain.processes.models import Process
 from tests.conftest import auth, unit_id
-from tests.test_statistics import figures, this_month
+from tests.domain.statistics.test_statistics import figures, this_month
 
 pytestmark = pytest.mark.prefect
 

@@ -1,6 +1,6 @@
 """Tampering: someone with write access to the database edits, deletes or inserts audit rows by
 hand, or someone alters an issued PDF. `lianban audit verify` names the row; the verification page
-and its JSON twin reject every altered PDF. (tests/test_audit.py covers the basic edit, delete and
+and its JSON twin reject every altered PDF. (tests/domain/audit/test_audit.py covers the basic edit, delete and
 re-hash cases; this file goes column by column and adds insertions and PDF alterations.)"""
 import io
 import re

@@ -2,8 +2,9 @@
 in every corner of Unicode. Never a crash; a refusal always says where and why, in Chinese for people;
 what is accepted is stored exactly and printed with real glyphs.
 
-(tests/test_policy.py holds hand-written policy mistakes, tests/test_orders.py the basic upload
-checks, tests/test_documents.py the rare-character rendering of a sample; this file generates.)"""
+(tests/policies/test_policy.py holds hand-written policy mistakes, tests/domain/orders/test_orders.py
+the basic upload checks, tests/domain/documents/test_documents.py the rare-character rendering of a
+sample; this file generates.)"""
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +21,7 @@ from domain.settings import get_settings
 from policies.loader import PolicyError, PolicyStore
 from policies.schema import POLICY_FILES
 from tests.conftest import DEFAULT_POLICY, auth, case_body, unit_id
-from tests.test_documents import _embedded_coverage
+from tests.domain.documents.test_documents import _embedded_coverage
 
 STEMS = sorted(POLICY_FILES)
 # The loaded profile (tests/support/hypothesis_profiles.py): 60 examples in CI, more by hand.

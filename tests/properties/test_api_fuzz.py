@@ -4,7 +4,7 @@ the schema the API publishes (status, content type, body).
 
 CI runs a few examples per operation and role; a long run is one command:
 
-    LIANBAN_FUZZ_EXAMPLES=200 .venv/bin/pytest -q -p no:warnings tests/test_api_fuzz.py
+    LIANBAN_FUZZ_EXAMPLES=200 .venv/bin/pytest -q -n 0 -p no:warnings tests/properties/test_api_fuzz.py
 """
 import os
 

@@ -1,6 +1,6 @@
 """What an attacker tries against the web pages: script in every free-text field, posts without the
 page's token on every form route, SQL in every list filter, and pages without the security
-headers. (Session fixation, expiry, logout and the sign-in rate limit: tests/test_web_auth.py.)"""
+headers. (Session fixation, expiry, logout and the sign-in rate limit: tests/web/test_web_auth.py.)"""
 import io
 import re
 from urllib.parse import quote

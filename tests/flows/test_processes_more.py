@@ -12,7 +12,7 @@ from domain.audit.models import AuditEvent
 from domain.processes.models import Process
 from domain.processes.payments import add_months
 from tests.conftest import auth, case_body, unit_id
-from tests.test_statistics import figures, this_month
+from tests.domain.statistics.test_statistics import figures, this_month
 from tests.web_helpers import csrf_token, signed_in
 
 pytestmark = pytest.mark.prefect

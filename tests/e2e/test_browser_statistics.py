@@ -5,7 +5,7 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.test_browser import Person, app_url, browser  # noqa: F401  (module fixtures)
+from tests.e2e.test_browser import Person, app_url, browser  # noqa: F401  (module fixtures)
 
 
 def test_office_reads_the_statistics_of_a_county_and_downloads_them(app_url, browser):  # noqa: F811
