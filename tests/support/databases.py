@@ -2,9 +2,10 @@
 
 Running the whole Alembic history and loading the demo city for every test was most of the suite's
 time. Now each worker builds two templates on first use — the bare schema, and the schema with the
-demo city's units and users — and a test gets a copy: a file copy on SQLite, `CREATE DATABASE …
-TEMPLATE` on PostgreSQL (tens of milliseconds either way). A test whose fixtures include `city`
-starts from the city template, so `city` only reads the users back.
+demo city's units and users — and a test gets a copy: a file copy on SQLite; on PostgreSQL a
+`CREATE DATABASE … TEMPLATE` copy that is reset to the template's content after the test and lent
+again (pg_pool.py says why). A test whose fixtures include `city` starts from the city template,
+so `city` only reads the users back.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import contextlib
 import os
 import shutil
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlmodel import Session, select
+
+from tests.support import pg_pool
 
 PG_ADMIN_URL = os.environ.get("LIANBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -26,6 +28,11 @@ def pg_url(name: str) -> str:
     """The SQLAlchemy URL of database `name` on the test server."""
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+
+
+def pg_admin_url(name: str) -> str:
+    """The plain libpq URL of database `name` (for psycopg itself)."""
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
 
 
 def pg_admin(sql: str) -> None:
@@ -79,10 +86,10 @@ class Templates:
         # Unique per session and worker: other people's sessions share the PostgreSQL server.
         self.prefix = f"lianban_tpl_{worker}_{uuid.uuid4().hex[:8]}"
         self.made: dict[tuple[str, bool], str] = {}
-        # A test's PostgreSQL copy is dropped in the background: DROP DATABASE waits on the disk
-        # (hundreds of ms on a busy machine) and the next test need not wait with it.
-        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-db")
-        self._drops: list[Future] = []
+        # PostgreSQL test databases are reset and reused, not dropped: see pg_pool.py.
+        self.snapshots: dict[bool, pg_pool.Snapshot] = {}
+        self.free: dict[bool, list[str]] = {False: [], True: []}
+        self.lent: list[str] = []
 
     def sqlite(self, *, with_city: bool) -> Path:
         key = ("sqlite", with_city)
@@ -104,18 +111,27 @@ class Templates:
             pg_admin(f'CREATE DATABASE "{name}"{source}')
             self.made[key] = name  # before filling, so a failed fill is still dropped
             (_add_city if with_city else _migrate)(pg_url(name))
+            self.snapshots[with_city] = pg_pool.take_snapshot(pg_admin_url(name))
         return self.made[key]
 
-    def discard(self, name: str) -> None:
-        self._drops.append(self._dropper.submit(pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    def lend(self, *, with_city: bool) -> str:
+        """A PostgreSQL database holding exactly what the template holds, for one test."""
+        template = self.postgres(with_city=with_city)
+        if self.free[with_city]:
+            return self.free[with_city].pop()
+        name = f"{self.prefix}_{len(self.lent)}"
+        pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self.lent.append(name)
+        return name
+
+    def give_back(self, name: str, *, with_city: bool) -> None:
+        pg_pool.reset(pg_admin_url(name), self.snapshots[with_city])  # if this fails, it is not lent again
+        self.free[with_city].append(name)
 
     def drop(self) -> None:
-        self._dropper.shutdown(wait=True)
-        for dropped in self._drops:
-            dropped.result()  # a failed drop says so at the end of the session
-        for (backend, _), name in self.made.items():
-            if backend == "postgres":
-                pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        names = self.lent + [self.made[key] for key in (("postgres", True), ("postgres", False)) if key in self.made]
+        for name in names:
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -145,11 +161,9 @@ def database_url(request, tmp_path, postgres_available, database_templates):
         return
     if not postgres_available:
         pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
-    template = database_templates.postgres(with_city=with_city)
-    name = f"lianban_test_{uuid.uuid4().hex[:12]}"
-    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    name = database_templates.lend(with_city=with_city)
     yield pg_url(name)
-    database_templates.discard(name)
+    database_templates.give_back(name, with_city=with_city)
 
 
 @pytest.fixture
