@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, auth, case_body, free_port, start_prefect_server, stop_process, write_policy
+from tests.support.apps import demo_database
 
 pytestmark = pytest.mark.prefect
 
@@ -35,8 +36,7 @@ def topology(tmp_path):
            "LIANBAN_POLICY_DIR": str(policy), "LIANBAN_WATCH_WINDOW_SECONDS": "20", "LIANBAN_NUDGE_ENABLED": "true",
            "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port}/api",
            "PREFECT_RUNNER_POLL_FREQUENCY": "1", "PREFECT_LOGGING_TO_API_ENABLED": "true"}
-    subprocess.run([sys.executable, "-m", "cli.main", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "cli.main", "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    demo_database(tmp_path / "lianban.db")  # what `lianban migrate` and `lianban demo` would leave
     os.environ_backup = None
     server = start_prefect_server(prefect_port, tmp_path / "prefect")
     logs = tmp_path / "logs"

@@ -1,10 +1,13 @@
 """The app under test: an in-process API client, request helpers, and the web app served for real."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from tests.support.databases import checkpoint
 from tests.support.policies import ROOT
 from tests.support.ports import free_port
 from tests.support.prefect import stop_process
@@ -44,14 +48,43 @@ def unit_id(engine, code: str) -> int:
         return s.exec(select(Unit.id).where(Unit.code == code)).one()
 
 
+_demo_copy: list[Path] = []
+
+
+def demo_database(path: Path) -> Path:
+    """A SQLite database at `path` as `lianban migrate` then `lianban demo` leave it (the demo city
+    with its cases and thirteen months of history). Made once per process and copied: the two CLI
+    processes cost seconds of imports each time, for the same result."""
+    if not _demo_copy:
+        from domain import demo
+        from domain.bootstrap import migrate
+        from domain.db import make_engine
+
+        folder = Path(tempfile.mkdtemp(prefix="lianban-test-demo-"))
+        atexit.register(shutil.rmtree, folder, True)
+        url = f"sqlite:///{folder / 'lianban.db'}"
+        migrate(url)
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session:
+                demo.load(session=session, with_history=True)
+                session.commit()
+        finally:
+            engine.dispose()
+        checkpoint(url)
+        _demo_copy.append(folder / "lianban.db")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_demo_copy[0], path)
+    return path
+
+
 @contextlib.contextmanager
 def served_demo_app(folder: Path):
     """The web app in its own process (uvicorn, as in production) on a fresh SQLite database with the
     demo city. Yields (base URL, environment)."""
     env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": f"sqlite:///{folder / 'lianban.db'}",
            "LIANBAN_NUDGE_ENABLED": "false"}
-    for command in ("migrate", "demo"):
-        subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
+    demo_database(folder / "lianban.db")
     port = free_port()
     log = open(folder / "web.log", "wb")
     web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),

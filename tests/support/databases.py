@@ -52,7 +52,7 @@ def _migrate(url: str) -> None:
     from domain.bootstrap import migrate
 
     migrate(url)
-    _checkpoint(url)
+    checkpoint(url)
 
 
 def _add_city(url: str) -> None:
@@ -66,10 +66,10 @@ def _add_city(url: str) -> None:
             session.commit()
     finally:
         engine.dispose()  # PostgreSQL refuses to copy a template anyone is connected to
-    _checkpoint(url)
+    checkpoint(url)
 
 
-def _checkpoint(url: str) -> None:
+def checkpoint(url: str) -> None:
     """A copied SQLite template must be one file: fold the write-ahead log back into it."""
     if url.startswith("sqlite:///"):
         import sqlite3

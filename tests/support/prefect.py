@@ -75,5 +75,11 @@ def prefect_server():
     home = Path(os.environ["PREFECT_HOME"])
     shutil.rmtree(home, ignore_errors=True)
     process = start_prefect_server(port, home)
-    yield os.environ["PREFECT_API_URL"]
+    # A flow run made in this process ends by waiting up to a second for its heartbeat thread (it
+    # sleeps in 1 s steps), which is most of a sync run's cost. Heartbeats only let the server mark
+    # crashed runs; the topology tests, with real processes and their own settings, keep them.
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield os.environ["PREFECT_API_URL"]
     stop_process(process)
