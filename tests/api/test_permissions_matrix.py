@@ -17,6 +17,7 @@ invisible to the implicated unit on its own, on SQLite and PostgreSQL.
 import contextlib
 import itertools
 import re
+import shutil
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -311,16 +312,11 @@ def build_world(engine, app, api: TestClient) -> World:
 
 @contextlib.contextmanager
 def world_on(url: str):
+    """The world on a database that already holds the demo city's units and users (a template copy)."""
     from api.app import create_app
-    from domain import demo
-    from domain.bootstrap import migrate
     from domain.db import make_engine
 
-    migrate(url)
     engine = make_engine(url)
-    with Session(engine) as session:
-        demo.load(session=session, with_cases=False)
-        session.commit()
     app = create_app(engine)
     try:
         with TestClient(app) as api:
@@ -330,32 +326,27 @@ def world_on(url: str):
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    with world_on(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'lianban.db'}") as w:
+def world(tmp_path_factory, database_templates):
+    path = tmp_path_factory.mktemp("matrix") / "lianban.db"
+    shutil.copyfile(database_templates.sqlite(with_city=True), path)
+    with world_on(f"sqlite:///{path}") as w:
         yield w
 
 
 @pytest.fixture(scope="module")
-def pg_world(postgres_available):
+def pg_world(postgres_available, database_templates):
     """The same city on PostgreSQL, for the roles whose visibility is a query of its own."""
-    import uuid
-
-    import psycopg
-
     from tests.conftest import PG_ADMIN_URL
+    from tests.support.databases import pg_url
 
     if not postgres_available:
         pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
-    name = f"lianban_matrix_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    name = database_templates.lend(with_city=True)
     try:
-        with world_on(f"{base}/{name}") as w:
+        with world_on(pg_url(name)) as w:
             yield w
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        database_templates.give_back(name, with_city=True)
 
 
 # ---- which object a role calls "mine" and which "someone else's" ----

@@ -6,10 +6,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from api.app import create_app
 from domain.audit import service as audit
 from domain.audit.models import AuditEvent
 from domain.documents import numbering
@@ -18,6 +16,7 @@ from domain.escalation.models import Approval
 from domain.orders.models import Notice, Order
 from domain.settings import get_settings
 from domain.timeutil import SHANGHAI
+from tests import factories
 from tests.conftest import auth, case_body, unit_id
 
 
@@ -112,8 +111,8 @@ def test_a_hundred_parallel_document_issues_get_gap_free_unique_numbers(pg, clie
     assert audit.verify(session=session).ok
 
 
-def test_two_deadline_sweeps_at_once_send_each_reminder_once(pg, engine, city, session, clock):
-    from domain.orders import service as orders
+def test_two_deadline_sweeps_at_once_send_each_reminder_once(pg, engine, session, clock):
+    """Made with tests/factories.py: one bank, the office, the CID head and a town, no demo city."""
     from flows.escalation import advance_due_steps
     from flows.orders import check_due_orders
 
@@ -121,17 +120,15 @@ def test_two_deadline_sweeps_at_once_send_each_reminder_once(pg, engine, city, s
     # day the suite runs on.
     long_ago = datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)
     clock.set(long_ago + timedelta(days=3))
-    bank = unit_id(engine, "bank.icbc.jz")
     with Session(engine) as s:
-        ids = [orders.issue(session=s, issued_by="office", kind="supervision", addressee_unit_id=bank,
-                            title=f"逾期未签收的指令{i}", now=long_ago).id for i in range(60)]
-        s.commit()
-    # Approvals whose reminder time has passed: the leaders' sweep runs beside the orders' sweep.
-    with TestClient(create_app(engine)) as c:
-        approvals = [c.post("/api/v1/cases", headers=auth("office"),
-                            json=case_body(number=f"SW-{i}", amount="280000")).json()["approval"]["id"]
-                     for i in range(10)]
-    with Session(engine) as s:
+        bank = factories.unit(s, "bank.icbc.jz", kind="bank_branch")
+        ids = [factories.order(s, addressee=bank, title=f"逾期未签收的指令{i}", now=long_ago).id for i in range(60)]
+        # Approvals whose reminder time has passed: the leaders' sweep runs beside the orders' sweep.
+        factories.user(s, "cid_head", role="leader", leader_tier="cid_head")
+        town = factories.unit(s, "jiangling.haoxue", kind="town", population=60_000)
+        cases = [factories.case(s, f"SW-{i}", amount="280000", area=town) for i in range(10)]
+        s.flush()
+        approvals = [a.id for a in s.exec(select(Approval).where(Approval.case_id.in_([c.id for c in cases])))]
         for approval in s.exec(select(Approval).where(Approval.id.in_(approvals))).all():
             approval.remind_at = long_ago
             s.add(approval)

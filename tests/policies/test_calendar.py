@@ -9,7 +9,8 @@ from sqlmodel import Session
 from domain.policy import current_policy
 from domain.timeutil import SHANGHAI, utcnow
 from policies.calendar import WorkingCalendar
-from tests.conftest import AWKWARD_DAYS, unit_id
+from tests import factories
+from tests.conftest import AWKWARD_DAYS
 
 # The first working day after each instant (2026: National Day 1–7 October, back on Thursday 8th).
 FIRST_WORKING_DAY = {"saturday": date(2026, 12, 14), "sunday": date(2026, 12, 14),
@@ -40,14 +41,11 @@ def test_one_working_day_is_the_next_working_day(calendar, awkward_day, request)
     assert due.date() == FIRST_WORKING_DAY[day]
 
 
-def test_an_order_issued_now_is_due_by_the_policy_s_working_days(engine, city, awkward_day):
+def test_an_order_issued_now_is_due_by_the_policy_s_working_days(engine, awkward_day):
     """No `now=` given: the order service reads the clock."""
-    from domain.orders import service as orders
-
     calendar = WorkingCalendar(current_policy().calendar)
     with Session(engine) as s:
-        order = orders.issue(session=s, issued_by="office", kind="interview_notice",
-                             addressee_unit_id=unit_id(engine, "bank.icbc.jz"), title="约谈")
+        order = factories.order(s, kind="interview_notice", title="约谈")
         s.commit()
         assert order.issued_at == utcnow()
         assert order.acknowledge_by == calendar.add_working_days(utcnow(), 1, time(18, 0))

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 
 from domain.cases import overview
 from domain.cases.models import Case
+from tests import factories
 from tests.conftest import auth, case_body
 
 
@@ -38,12 +39,17 @@ def test_weeks_start_on_monday_midnight_in_beijing(client, engine, city):
     assert [w.total for w in leader_view] == [0, 1]  # a leader counts only the cases that reached them
 
 
-def test_stage_counts_and_awaiting_leader(client, engine, city):
-    for number, amount in (("S-1", "280000"), ("S-2", "36000")):
-        client.post("/api/v1/cases", json=case_body(number=number, amount=amount), headers=auth("office"))
-    with Session(engine) as s:
-        assert overview.stage_counts(session=s, actor=city["office"]) == {
+def test_stage_counts_and_awaiting_leader(engine):
+    """Made with tests/factories.py: the office, the CID head and one town, through the services."""
+    with Session(engine, expire_on_commit=False) as s:
+        office = factories.user(s, "office", role="office")
+        factories.user(s, "cid_head", role="leader", leader_tier="cid_head")
+        town = factories.unit(s, "jiangling.haoxue", kind="town", population=60_000)
+        for number, amount in (("S-1", "280000"), ("S-2", "36000")):
+            factories.case(s, number, amount=amount, area=town, by=office)
+        s.commit()
+        assert overview.stage_counts(session=s, actor=office) == {
             "research": 2, "handover": 0, "handling": 0, "supervision": 0, "closed": 0}
-        waiting, total = overview.awaiting_leader(session=s, actor=city["office"])
+        waiting, total = overview.awaiting_leader(session=s, actor=office)
         assert total == 1 and waiting[0].case.case_number == "S-1" and not waiting[0].overdue
         assert waiting[0].rule.basis.startswith("seed 000")

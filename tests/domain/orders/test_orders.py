@@ -10,6 +10,7 @@ from domain.audit import service as audit
 from domain.audit.models import AuditEvent
 from domain.cases.models import Case
 from domain.orders.models import Evidence, Notice, Order
+from tests import factories
 from tests.conftest import auth, case_body, unit_id
 
 PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 200
@@ -143,19 +144,16 @@ def test_evidence_upload_is_checked_and_stored_by_hash(client, engine, session, 
     assert client.get(f"/api/v1/evidence/{body['id']}", headers=auth("liaison_ccb")).status_code == 404
 
 
-def test_working_day_deadlines_skip_the_national_day_holiday(engine, city):
-    """Issued on 30 September 2026, a "1wd" acknowledgement is due on 8 October, not during the holiday."""
-    from domain.orders import service as orders
-
+def test_working_day_deadlines_skip_the_national_day_holiday(engine):
+    """Issued on 30 September 2026, a "1wd" acknowledgement is due on 8 October, not during the holiday.
+    (Made with tests/factories.py: one bank and the office, not the demo city.)"""
     issued = datetime(2026, 9, 30, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing time
-    bank = unit_id(engine, "bank.icbc.jz")
     with Session(engine) as s:
-        order = orders.issue(session=s, issued_by="office", kind="interview_notice", now=issued,
-                             addressee_unit_id=bank, title="约谈")
+        bank = factories.unit(s, "bank.icbc.jz", kind="bank_branch")
+        order = factories.order(s, addressee=bank, kind="interview_notice", title="约谈", now=issued)
         s.commit()
         assert order.acknowledge_by == datetime(2026, 10, 8, 10, 0, tzinfo=timezone.utc)  # 18:00 Beijing
-        stop = orders.issue(session=s, issued_by="office", kind="stop_payment", now=issued,
-                            addressee_unit_id=bank, title="止付")
+        stop = factories.order(s, addressee=bank, kind="stop_payment", title="止付", now=issued)
         assert (stop.acknowledge_by - issued).total_seconds() == 300  # minutes stay minutes
 
 
