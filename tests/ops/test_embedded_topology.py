@@ -137,6 +137,8 @@ def test_killing_the_runner_mid_process_loses_and_duplicates_no_order(topology):
                 "clerks": ["柜员甲"]})
             assert response.status_code == 201, response.text
             started.append(response.json()["id"])
+        # A random moment to crash at (seeded), not a wait for time to pass: the runner is killed
+        # wherever it is in its work, and the processes must still end exactly once.
         time.sleep(rng.uniform(0.2, 3.0))
         topology["kill_runner"]()
 
