@@ -14,8 +14,9 @@ log = logging.getLogger("lianban.api")
 
 def _error_body(exc: DomainError, request: Request) -> dict:
     language = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
-    loc = ["body", exc.field] if exc.field else []
-    return {"detail": [{"loc": loc, "msg": exc.message(language), "type": exc.code}]}
+    # Several fields at fault (InvalidFields) are all listed, each with its field.
+    return {"detail": [{"loc": ["body", e.field] if e.field else [], "msg": e.message(language), "type": e.code}
+                       for e in getattr(exc, "errors", [exc])]}
 
 
 @asynccontextmanager

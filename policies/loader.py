@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from policies.schema import POLICY_FILES, CirculationPolicy, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
+from policies.schema import POLICY_FILES, CasesPolicy, CirculationPolicy, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
 
 
 class PolicyError(Exception):
@@ -33,6 +33,7 @@ class PolicySet:
     calendar: CalendarPolicy
     processes: ProcessesPolicy
     circulation: CirculationPolicy
+    cases: CasesPolicy
     file_hashes: dict[str, str]  # file stem -> sha256 of its bytes
 
     @property

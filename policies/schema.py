@@ -382,6 +382,38 @@ class CirculationPolicy(Strict):
         return self
 
 
+CaseStage = Literal["research", "handover", "handling", "supervision"]
+
+
+class CloseRules(Strict):
+    id: str = Field(min_length=1)
+    from_stages: list[CaseStage] = Field(min_length=1)
+    open_orders_block: bool
+    awaiting_leader_blocks: bool
+    unsolved_reason_min_chars: int = Field(ge=1, le=500)
+    basis: str = Field(min_length=1)
+
+    @field_validator("from_stages")
+    @classmethod
+    def _no_repeats(cls, stages: list[str]) -> list[str]:
+        if len(set(stages)) != len(stages):
+            raise ValueError("from_stages names a stage twice")
+        return stages
+
+
+class ReopenRules(Strict):
+    id: str = Field(min_length=1)
+    reason_min_chars: int = Field(ge=1, le=500)
+    basis: str = Field(min_length=1)
+
+
+class CasesPolicy(Strict):
+    """结案 and 重新启动: which stages may close, what blocks closing, what must be stated."""
+    version_note: str
+    close: CloseRules
+    reopen: ReopenRules
+
+
 # One file per concern: file stem -> schema.
 POLICY_FILES: dict[str, type[Strict]] = {
     "escalation": EscalationPolicy,
@@ -391,4 +423,5 @@ POLICY_FILES: dict[str, type[Strict]] = {
     "calendar": CalendarPolicy,
     "processes": ProcessesPolicy,
     "circulation": CirculationPolicy,
+    "cases": CasesPolicy,
 }

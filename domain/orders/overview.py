@@ -15,6 +15,7 @@ from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.errors import Forbidden, InvalidInput
 from domain.orders import service as orders
+from domain.orders.machine import ORDER
 from domain.orders.models import OPEN_STATUSES, Order
 from domain.processes import dissuasion, referral
 from domain.units.models import Unit
@@ -138,15 +139,10 @@ def overdue(*, session: Session, actor: User, units: int = 10) -> tuple[OverdueF
 
 # ---- one order ----
 
-def next_statuses(*, order: Order, actor: User) -> frozenset[str]:
-    """The statuses this person may move the order to now, as the service's transition table says."""
-    if actor.role in orders.ADDRESSEE_ROLES:
-        party = "addressee"
-    elif actor.role in orders.OFFICE_ROLES:
-        party = "office"
-    else:
-        return frozenset()
-    return frozenset(to for (source, to), who in orders.TRANSITIONS.items() if source == order.status and who == party)
+def next_statuses(*, session: Session, order: Order, actor: User) -> frozenset[str]:
+    """The statuses this person may move the order to now, as the order's machine says (the page
+    shows those actions' buttons and nothing else)."""
+    return frozenset(move.target for move in ORDER.allowed(session=session, actor=actor, obj=order))
 
 
 def needs_amount(order: Order) -> bool:
