@@ -57,6 +57,9 @@ class CaseOut(BaseModel):
     solved_at: datetime | None = None
     suspects_caught: int = 0
     recovered_cny: str = "0.00"
+    closed_at: datetime | None = None
+    close_outcome: str | None = Field(None, description="结: solved (破案) | unsolved")
+    close_reason: str | None = None
 
     @classmethod
     def of(cls, case: Case) -> "CaseOut":
@@ -68,7 +71,8 @@ class CaseOut(BaseModel):
                    tier_rule_id=case.tier_rule_id, tier_policy_version=case.tier_policy_version,
                    tier_basis=case.tier_basis, leader_id=case.leader_id, supervised=case.supervised,
                    return_comment=case.return_comment, solved_at=case.solved_at,
-                   suspects_caught=case.suspects_caught, recovered_cny=str(from_fen(case.recovered_fen)))
+                   suspects_caught=case.suspects_caught, recovered_cny=str(from_fen(case.recovered_fen)),
+                   closed_at=case.closed_at, close_outcome=case.close_outcome, close_reason=case.close_reason)
 
 
 class CaseResultIn(BaseModel):
@@ -78,6 +82,29 @@ class CaseResultIn(BaseModel):
     solved_at: datetime | None = Field(None, description="破案时间; null: not solved")
     suspects_caught: int = Field(0, ge=0, le=10_000, description="抓获人数")
     recovered_cny: Amount = Field(0, description='挽损金额 in CNY: "120000", "12万" …')
+
+
+class CaseCloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "outcome": "solved", "solved_at": "2026-10-20T09:00:00+08:00", "suspects_caught": 3, "recovered_cny": "12万"}})
+
+    outcome: str = Field(description="solved (破案) | unsolved (未破, with the reason)")
+    reason: str | None = Field(None, max_length=2000, description="未破原因; for a solved case an optional note")
+    solved_at: datetime | None = Field(None, description="破案时间; default: the result already recorded")
+    suspects_caught: int | None = Field(None, description="抓获人数; default: the result already recorded")
+    recovered_cny: Amount | None = Field(None, description="挽损金额; default: the result already recorded")
+
+
+class CaseReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000, description="重新启动的原因")
+
+
+class CaseResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"amount_cny": "52万"}})
+
+    amount_cny: Amount | None = Field(None, description="the corrected amount; none: unchanged")
 
 
 class CaseCreated(CaseOut):

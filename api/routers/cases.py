@@ -3,9 +3,10 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import Session, select
 
 from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import (MAX_ID, ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage, CaseResultIn,
-                         RowId)
+from api.schemas import (MAX_ID, ApprovalOut, AuditEventOut, CaseCloseIn, CaseCreate, CaseCreated, CaseOut, CasePage,
+                         CaseReopenIn, CaseResubmitIn, CaseResultIn, RowId)
 from domain.audit import service as audit
+from domain.cases import life
 from domain.cases import service as cases
 from domain.escalation.models import Approval
 from domain.users.models import User
@@ -45,6 +46,31 @@ def record_result(case_id: RowId, body: CaseResultIn, session: Session = Depends
                                suspects_caught=body.suspects_caught, recovered_cny=body.recovered_cny)
     session.flush()
     return CaseOut.of(case)
+
+
+@router.post("/{case_id}/close", response_model=CaseOut)
+def close_case(case_id: RowId, body: CaseCloseIn, session: Session = Depends(get_session),
+               user: User = Depends(current_user)) -> CaseOut:
+    """Office: 结案 — solved (破案, with its result) or unsolved (with the reason), as the policy allows."""
+    case = life.close(session=session, actor=user, case_id=case_id, outcome=body.outcome, reason=body.reason,
+                      solved_at=body.solved_at, suspects_caught=body.suspects_caught, recovered_cny=body.recovered_cny)
+    return CaseOut.of(case)
+
+
+@router.post("/{case_id}/reopen", response_model=CaseOut)
+def reopen_case(case_id: RowId, body: CaseReopenIn, session: Session = Depends(get_session),
+                user: User = Depends(current_user)) -> CaseOut:
+    """Office: 重新启动 a closed case, with the reason; it is handled (办) again."""
+    return CaseOut.of(life.reopen(session=session, actor=user, case_id=case_id, reason=body.reason))
+
+
+@router.post("/{case_id}/resubmit", response_model=ApprovalOut, status_code=status.HTTP_201_CREATED)
+def resubmit_case(case_id: RowId, body: CaseResubmitIn, session: Session = Depends(get_session),
+                  user: User = Depends(current_user)) -> ApprovalOut:
+    """Office: 重新呈报 a case the leader returned, the amount corrected if need be; the new approval
+    goes to the leader of the tier that amount falls in, the returned one stays in the history."""
+    approval = life.resubmit(session=session, actor=user, case_id=case_id, amount_cny=body.amount_cny)
+    return ApprovalOut.of(approval)
 
 
 @router.get("/{case_id}/approvals", response_model=list[ApprovalOut])

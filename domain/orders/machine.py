@@ -41,7 +41,7 @@ ORDER = Machine(
              label_zh="反馈"),
         Move("accept", ("reported",), "accepted", OFFICE_ROLES, label_zh="验收通过"),
         Move("return", ("reported",), "returned", OFFICE_ROLES, label_zh="退回重办"),
-        # 办结: by the office, or by its process when the process ends.
-        Move("close", ("accepted",), "closed", (*OFFICE_ROLES, SYSTEM), label_zh="办结"),
+        # 办结: by its process when the process ends (no person closes an order: accepting is theirs).
+        Move("close", ("accepted",), "closed", (SYSTEM,), label_zh="办结"),
         Move("cancel", OPEN_STATUSES, "cancelled", OFFICE_ROLES, label_zh="撤销"),
     ))

@@ -324,7 +324,7 @@ def cancel(*, session: Session, actor: User, order_id: int, reason: str) -> Orde
 
 
 def close(*, session: Session, order: Order, actor_name: str) -> Order:
-    """办结: an accepted order is closed (by the office, or by its process when the process ends)."""
+    """办结: an accepted order is closed by its process when the process ends (a system actor)."""
     now = utcnow()
     return _transition(session=session, order=order, action="close", actor=actor_name, now=now,
                        values={"closed_at": now})
