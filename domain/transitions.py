@@ -267,8 +267,12 @@ _REFUSALS = "lianban.transitions.refusals"
 
 
 def _note(session: Session | None, refusal: Refusal) -> None:
-    if session is not None:
-        session.info.setdefault(_REFUSALS, []).append(refusal)
+    if session is None:
+        return
+    if not session.in_transaction():  # refused before anything was read: no transaction will end
+        _write(session, [refusal])
+        return
+    session.info.setdefault(_REFUSALS, []).append(refusal)
 
 
 def withdraw(session: Session, error: DomainError) -> None:
@@ -302,10 +306,13 @@ def _record_after_rollback(session: Session, transaction) -> None:
     # A savepoint's rollback is not the attempt's end: the refusal waits for the outer transaction.
     if transaction.parent is not None or not session.info.get(_REFUSALS):
         return
-    refusals = session.info.pop(_REFUSALS)
-    bind = session.get_bind()
+    _write(session, session.info.pop(_REFUSALS))
+
+
+def _write(session: Session, refusals: list[Refusal]) -> None:
+    """The refusals, in a short transaction of their own on the session's database."""
     # A request that only read (a read-only engine on SQLite) still gets its refusal written.
-    with Session(bind.execution_options(read_only=False)) as own:
+    with Session(session.get_bind().execution_options(read_only=False)) as own:
         for refusal in refusals:
             _record(own, refusal)
         own.commit()
