@@ -109,7 +109,7 @@ def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+    uvicorn.run("server.main:app", host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from api.app import create_app
+from server.app import create_app
 from cli.main import app as cli
 from domain.db import make_engine, use_engine
 from domain.settings import get_settings

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from api.app import create_app
+from server.app import create_app
 from domain.audit import service as audit
 from domain.audit.models import AuditEvent
 from domain.documents import numbering

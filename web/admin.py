@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import RowId
+from httpkit.session import get_session
+from httpkit.ids import RowId
 from domain.accounts import service as accounts
 from domain.audit import service as audit
 from domain.errors import DomainError

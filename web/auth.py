@@ -3,7 +3,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
+from httpkit.session import get_session
 from domain.accounts import service as accounts
 from domain.errors import DomainError, InvalidInput
 from domain.users.models import User

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
+from httpkit.session import get_session
 from domain.circulation import circular
 from domain.circulation import service as circulation
 from domain.documents import service as documents

@@ -6,8 +6,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import RowId
+from httpkit.session import get_session
+from httpkit.ids import RowId
 from domain.cases import overview
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.escalation import service as escalation

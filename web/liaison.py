@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from api.deps import get_session
-from api.schemas import RowId
+from httpkit.session import get_session
+from httpkit.ids import RowId
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.orders import evidence as evidence_service
 from domain.orders import reveal as reveal_service

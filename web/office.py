@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import MAX_ID, RowId
+from httpkit.session import get_session
+from httpkit.ids import MAX_ID, RowId
 from domain.audit.models import AuditEvent
 from domain.cases import overview
 from domain.cases import service as cases

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import get_session
+from httpkit.session import get_session
 from domain.errors import InvalidInput
 from domain.statistics import export
 from domain.statistics import service as statistics

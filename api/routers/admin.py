@@ -2,7 +2,8 @@
 from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from api.schemas import ChainReportOut, PolicyOut
 from domain.audit import service as audit
 from domain.errors import InvalidInput

@@ -2,7 +2,8 @@
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from api.schemas import MAX_ID, ApprovalOut, ApprovalQueueItem, Decision, RowId
 from domain.cases.models import Case
 from domain.escalation import service as escalation

@@ -2,7 +2,8 @@
 from fastapi import APIRouter, Depends, Query, status
 from sqlmodel import Session, select
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from api.schemas import (MAX_ID, ApprovalOut, AuditEventOut, CaseCreate, CaseCreated, CaseOut, CasePage, CaseResultIn,
                          RowId)
 from domain.audit import service as audit

@@ -6,7 +6,8 @@ same on its schedule. Running a month already circulated returns it unchanged.
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from api.schemas import RowId
 from domain.circulation import circular
 from domain.circulation import service as circulation

@@ -6,7 +6,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from api.schemas import MAX_ID, Amount, RowId
 from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service

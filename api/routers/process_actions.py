@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import current_user, get_session
+from api.deps import current_user
+from httpkit.session import get_session
 from api.schemas import RowId
 from api.routers.processes import ProcessOut
 from domain.processes import disciplinary, dissuasion, referral, suspension

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from api.schemas import MAX_ID, Amount, RowId
 from api.routers.orders import OrderOut
 from domain.processes import payments, reverse_audit

@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from httpkit.session import TransactionalRoute, get_session
 from domain.statistics import export
 from domain.statistics import service as statistics
 from domain.timeutil import SHANGHAI, utcnow
