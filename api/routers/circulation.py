@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
 from api.deps import current_user
-from httpkit.session import TransactionalRoute, get_session
-from api.schemas import RowId
 from domain.circulation import circular
 from domain.circulation import service as circulation
 from domain.users.models import User
+from httpkit.ids import RowId
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(prefix="/api/v1/circulations", tags=["circulation 月通报"], route_class=TransactionalRoute)
 

@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import current_user
-from httpkit.session import TransactionalRoute, get_session
-from api.schemas import RowId
 from domain.documents import service as documents
 from domain.documents.models import KIND_NAMES_ZH, KINDS, Document
 from domain.documents.render import verify_url
 from domain.documents.verification import Verdict
 from domain.users.models import User
 from httpkit import verification
+from httpkit.ids import RowId
+from httpkit.session import TransactionalRoute, get_session
 
 DocumentKind = Literal[KINDS]  # type: ignore[valid-type]
 

@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import current_user
-from httpkit.session import TransactionalRoute, get_session
 from domain.statistics import export
 from domain.statistics import service as statistics
 from domain.timeutil import SHANGHAI, utcnow
 from domain.users.models import User
 from domain.warnings import service as warnings
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(tags=["statistics 统计"], route_class=TransactionalRoute)
 
