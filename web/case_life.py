@@ -7,8 +7,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import RowId
 from domain.cases import life
 from domain.cases.machine import CASE_ESCALATION, CASE_STAGE
 from domain.cases.models import Case
@@ -16,6 +14,8 @@ from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from domain.money import from_fen
 from domain.timeutil import SHANGHAI
 from domain.users.models import User
+from httpkit.ids import RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import web_user
 from web.labels import N_

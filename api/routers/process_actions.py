@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import current_user, get_session
-from api.schemas import RowId
+from api.deps import current_user
 from api.routers.processes import ProcessOut
 from domain.processes import disciplinary, dissuasion, referral, suspension
 from domain.processes import queries as process_queries
 from domain.processes.models import Process
 from domain.users.models import User
+from httpkit.ids import RowId
+from httpkit.session import get_session
 
 router = APIRouter(prefix="/api/v1", tags=["processes 流程"])
 
