@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from domain.audit import service as audit
 from domain.documents import codes, numbering, render, storage
 from domain.documents.machine import DOCUMENT, ISSUER_ROLES
-from domain.documents.models import KIND_NAMES_ZH, KINDS, STATUS_NAMES_ZH, Document, DocumentRendition
+from domain.documents.models import KIND_NAMES_ZH, KINDS, Document, DocumentRendition
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.policy import current_policy
 from domain.timeutil import SHANGHAI, utcnow
