@@ -79,6 +79,9 @@ class Machine:
     status_field: str = "status"
     state_names_zh: dict[str, str] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
+    # Where several machines share one entity (each process kind has its own stage table, all
+    # audited as "process"), each registers under its own key.
+    key: str | None = None
 
     def __post_init__(self) -> None:
         seen: set[tuple[str, str]] = set()
@@ -89,7 +92,7 @@ class Machine:
                 seen.add((move.action, source))
             if move.relation is not None and move.relation not in self.relations:
                 raise ValueError(f"{self.entity}: move {move.action!r} names unknown relation {move.relation!r}")
-        _MACHINES[self.entity] = self
+        _MACHINES[self.key or self.entity] = self
 
     # ---- reading the table ----
 
@@ -205,7 +208,7 @@ _MACHINES: dict[str, Machine] = {}
 
 
 def machines() -> dict[str, Machine]:
-    """Every entity's machine, by entity name (importing the domain's models registers them all)."""
+    """Every entity's machine, by entity name or key (importing the domain's models registers them all)."""
     import domain.models  # noqa: F401
 
     return dict(_MACHINES)
