@@ -48,9 +48,9 @@ def create_app(engine=None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(orders.router)
     app.include_router(processes.router)
-    from api.routers import process_actions  # 停业整顿, 内鬼移送, 惩戒, 劝阻
+    from api.routers.process_kinds import kind_router  # start each registered kind, act on it
 
-    app.include_router(process_actions.router)
+    app.include_router(kind_router())
     app.include_router(units.router)
     from api.routers import circulation  # 月通报
 
