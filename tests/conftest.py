@@ -143,7 +143,7 @@ class Fresh:
 
 @pytest.fixture
 def client(engine, city):
-    from api.app import create_app
+    from server.app import create_app
 
     with TestClient(create_app(engine)) as c:
         yield c
@@ -263,7 +263,7 @@ def served_demo_app(folder: Path):
         subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
     log = open(folder / "web.log", "wb")
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
+    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(port),
                             "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from api.app import create_app
 from domain.audit import service as audit
 from domain.audit.models import AuditEvent
 from domain.documents import numbering
@@ -18,6 +17,7 @@ from domain.escalation.models import Approval
 from domain.orders.models import Notice, Order
 from domain.settings import get_settings
 from domain.timeutil import SHANGHAI
+from server.app import create_app
 from tests.conftest import auth, case_body, unit_id
 
 

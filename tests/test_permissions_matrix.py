@@ -311,7 +311,7 @@ def build_world(engine, app, api: TestClient) -> World:
 
 @contextlib.contextmanager
 def world_on(url: str):
-    from api.app import create_app
+    from server.app import create_app
     from domain import demo
     from domain.bootstrap import migrate
     from domain.db import make_engine

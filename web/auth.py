@@ -3,10 +3,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
 from domain.accounts import service as accounts
 from domain.errors import DomainError, InvalidInput
 from domain.users.models import User
+from httpkit.session import get_session
 from web.deps import optional_user, web_user
 from web.language import tr, language_of, short
 from web.nav import home_path

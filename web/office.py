@@ -7,8 +7,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import MAX_ID, RowId
 from domain.audit.models import AuditEvent
 from domain.cases import overview
 from domain.cases import service as cases
@@ -19,6 +17,8 @@ from domain.orders import overview as order_overview
 from domain.timeutil import SHANGHAI, utcnow
 from domain.users.models import User
 from domain.users.service import SYSTEM_ACTOR, require_role
+from httpkit.ids import MAX_ID, RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.charts import overdue_rows, weekly_stacked
 from web.deps import is_htmx, web_user

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import MAX_ID, RowId
 from domain.audit.models import AuditEvent
 from domain.cases import overview as case_overview
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -23,6 +21,8 @@ from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Order
 from domain.policy import current_policy
 from domain.users.models import User
 from domain.users.service import require_role
+from httpkit.ids import MAX_ID, RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import is_htmx, web_user
 from web.labels import N_

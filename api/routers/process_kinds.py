@@ -9,14 +9,16 @@ from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
+from api.fields import Amount
 from api.routers.processes import ProcessOut
-from api.schemas import Amount, RowId
 from domain.processes import queries as process_queries
 from domain.processes import registry
 from domain.processes.models import Process
 from domain.processes.registry import FormField, ProcessAction, ProcessKind
 from domain.users.models import User
+from httpkit.ids import RowId
+from httpkit.session import TransactionalRoute, get_session
 
 TAGS = ["processes 流程"]
 # A declared field's type as JSON carries it; the kind's own function validates the rest.

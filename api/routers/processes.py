@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import MAX_ID, RowId
+from api.deps import current_user
 from api.routers.orders import OrderOut
 from domain.processes import reverse_audit
 from domain.processes import queries as process_queries
 from domain.processes.models import Process
 from domain.users.models import User
+from httpkit.ids import MAX_ID, RowId
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["processes 流程"], route_class=TransactionalRoute)
 

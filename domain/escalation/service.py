@@ -97,14 +97,6 @@ def decide(*, session: Session, actor: User, approval_id: int, decision: str, co
     return approval
 
 
-def list_for_leader(*, session: Session, actor: User, status: str | None = "pending",
-                    offset: int = 0, limit: int = 50) -> list[Approval]:
-    query = select(Approval).where(Approval.approver_id == actor.id)
-    if status:
-        query = query.where(Approval.status == status)
-    return list(session.exec(query.order_by(Approval.due_at, Approval.id).offset(offset).limit(limit)).all())
-
-
 # ---- automatic follow-ups (called by the flows; each one idempotent) ----
 
 def due_follow_ups(*, session: Session, limit: int = 500) -> list[int]:
