@@ -36,15 +36,16 @@ def _flow(kind: registry.ProcessKind):
     return advance_process
 
 
-_FLOWS: dict[int, object] = {}
+_FLOWS: dict[str, tuple[registry.ProcessKind, object]] = {}
 
 
 def process_flow(kind: str):
     """The Prefect flow of a registered kind, built once per kind declaration."""
     declared = registry.get(kind)
-    if id(declared) not in _FLOWS:
-        _FLOWS[id(declared)] = _flow(declared)
-    return _FLOWS[id(declared)]
+    built = _FLOWS.get(kind)
+    if built is None or built[0] is not declared:
+        built = _FLOWS[kind] = (declared, _flow(declared))
+    return built[1]
 
 
 def run_tags(*, kind: str, process_id: int, case_number: str | None, unit_code: str | None) -> list[str]:
