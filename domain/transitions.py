@@ -87,7 +87,9 @@ class Machine:
     state_names_zh: dict[str, str] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     wording: Wording | None = None
-    name: str = ""                                 # the registry's key; the entity unless it has two machines
+    # Where several machines share one entity (each process kind has its own stage table, all
+    # audited as "process"; a case's stage and its escalation), each registers under its own key.
+    key: str | None = None
 
     def __post_init__(self) -> None:
         seen: set[tuple[str, str]] = set()
@@ -98,8 +100,12 @@ class Machine:
                 seen.add((move.action, source))
             if move.relation is not None and move.relation not in self.relations:
                 raise ValueError(f"{self.entity}: move {move.action!r} names unknown relation {move.relation!r}")
-        self.name = self.name or self.entity
         _MACHINES[self.name] = self
+
+    @property
+    def name(self) -> str:
+        """The registry's key: the entity, unless it shares the entity with other machines."""
+        return self.key or self.entity
 
     # ---- reading the table ----
 
@@ -241,11 +247,17 @@ MACHINE_MODULES: tuple[str, ...] = ("domain.cases.machine", "domain.escalation.m
 
 
 def machines() -> dict[str, Machine]:
-    """Every entity's machine, by name (importing the modules that declare them registers them)."""
+    """Every entity's machine, by entity name or key (importing the domain's models and the modules
+    that declare machines registers them all)."""
     import importlib
+
+    import domain.models  # noqa: F401
 
     for module in MACHINE_MODULES:
         importlib.import_module(module)
+    from domain.processes.registry import load_kinds  # each process kind declares its own machine
+
+    load_kinds()
     return dict(_MACHINES)
 
 

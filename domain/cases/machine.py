@@ -52,7 +52,7 @@ CASE_STAGE = Machine(
     ))
 
 CASE_ESCALATION = Machine(
-    entity="case", name="case_escalation", model=Case, status_field="escalation_state",
+    entity="case", key="case_escalation", model=Case, status_field="escalation_state",
     state_names_zh=ESCALATION_NAMES_ZH, wording=_escalation_wording,
     moves=(
         Move("take", ("awaiting",), "taken", (SYSTEM,), audit_action="case.taken", label_zh="包案"),

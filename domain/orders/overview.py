@@ -17,7 +17,7 @@ from domain.errors import Forbidden, InvalidInput
 from domain.orders import service as orders
 from domain.orders.machine import ORDER
 from domain.orders.models import OPEN_STATUSES, Order
-from domain.processes import dissuasion, referral
+from domain.processes import registry as process_kinds
 from domain.units.models import Unit
 from domain.units.tree import in_tree_order
 from domain.users.models import User
@@ -25,8 +25,11 @@ from domain.users.models import User
 # What the unit owes while an order is in these statuses: 签收 (acknowledge) or 反馈 (report).
 AWAITING_ACKNOWLEDGEMENT = ("issued",)
 AWAITING_REPORT = ("acknowledged", "in_progress", "returned")
-# The outcomes an order may list (内鬼移送, 劝阻), in the office's words.
-OUTCOME_NAMES_ZH = {**dissuasion.OUTCOME_ZH, **referral.OUTCOME_ZH}
+
+
+def outcome_name_zh(code: str) -> str | None:
+    """An outcome an order may list (内鬼移送, 劝阻), in the office's words (the process kinds name them)."""
+    return process_kinds.outcome_names_zh().get(code)
 
 
 def _visible(query, session: Session, actor: User):
@@ -152,7 +155,7 @@ def needs_amount(order: Order) -> bool:
 
 def outcome_choices(order: Order) -> list[tuple[str, str]]:
     """The outcomes the order lists (code, Chinese name); empty when it takes none."""
-    return [(code, OUTCOME_NAMES_ZH.get(code, code)) for code in order.details_dict.get("outcomes") or []]
+    return [(code, outcome_name_zh(code) or code) for code in order.details_dict.get("outcomes") or []]
 
 
 def timeline(*, session: Session, actor: User, order_id: int) -> list[AuditEvent]:

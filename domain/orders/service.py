@@ -17,6 +17,7 @@ from domain.cases.models import Case
 from domain.cases.machine import CASE_STAGE
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from domain.money import parse_cny, to_fen
+from domain.orders import kinds as order_kinds
 from domain.orders.machine import ADDRESSEE_ROLES, OFFICE_ROLES, ORDER
 from domain.orders.models import OPEN_STATUSES, Notice, Order
 from domain.policy import current_policy
@@ -86,8 +87,8 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
         existing = session.exec(select(Order).where(Order.process_id == process_id, Order.step_key == step_key)).first()
         if existing is not None:
             return existing
-    rules = policy.orders.kinds.get(kind)
-    if rules is None:
+    declared, rules = order_kinds.get(kind), policy.orders.kinds.get(kind)
+    if rules is None:  # declared, but the city's orders.yaml gives it no deadlines
         raise InvalidInput("unknown_order_kind", f"未知的指令类型：{kind}", f"unknown order kind: {kind}", field="kind")
     addressee = session.get(Unit, addressee_unit_id)
     if addressee is None:
@@ -102,7 +103,7 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
                   acknowledge_by=calendar.deadline(now, rules.acknowledge_within, ends),
                   complete_by=calendar.deadline(now, rules.complete_within, ends),
                   sealed_from_unit_id=sealed_from_unit_id, policy_version=policy.file_version("orders"),
-                  document_due=rules.document is not None)
+                  document_due=declared.document is not None)
     order.next_check_at = order.acknowledge_by
     try:
         with session.begin_nested():
@@ -115,7 +116,7 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
                  after={**view(order), "title": order.title, "case_id": case_id, "process_id": process_id},
                  rule=f"orders.{kind}", at=now)
     notify(session=session, unit_id=addressee.id, kind="new_order", order_id=order.id, now=now,
-           message=f"新指令：{rules.label_zh}「{order.title}」，请于时限内签收")
+           message=f"新指令：{declared.label_zh}「{order.title}」，请于时限内签收")
     if case_id is not None:
         _hand_over(session, case_id, actor=issued_by, order_id=order.id, now=now)
     log.info("order_issued order_id=%s kind=%s unit_id=%s process_id=%s", order.id, kind, addressee.id, process_id)
