@@ -98,7 +98,7 @@ class Topology:
             raise RuntimeError(f"Prefect server did not start:\n{self.tail('server')}")
         self._start("runner", [py, "-m", "cli.main", "worker"])
         self._start("task-worker", [py, "-m", "cli.main", "task-worker"])
-        web = self._start("web", [py, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+        web = self._start("web", [py, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
                                   "--port", str(self.web_port), "--log-level", "warning"])
         if not wait_http(f"{self.web_url}/healthz", 90, web):
             raise RuntimeError(f"web app did not start:\n{self.tail('web')}")

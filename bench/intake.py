@@ -95,7 +95,7 @@ def start_server(url: str, home: Path, workers: int = 1) -> tuple[subprocess.Pop
         port = s.getsockname()[1]
     env = {**os.environ, "LIANBAN_DATABASE_URL": url, "LIANBAN_HOME": str(home), "LIANBAN_NUDGE_ENABLED": "false"}
     with (home / "server.log").open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+        process = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
                                     "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60

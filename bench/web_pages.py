@@ -174,7 +174,7 @@ def main() -> None:
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": url,
            "LIANBAN_NUDGE_ENABLED": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--port", str(port),
                                "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"

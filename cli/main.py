@@ -109,7 +109,7 @@ def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+    uvicorn.run("server.main:app", host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -196,11 +196,11 @@ def case_register(case_number: str, amount: str, area: str, fraud_type: str = "æ
 @approval_app.command("list")
 def approval_list(as_user: str = typer.Option(..., "--as", help="the leader")) -> None:
     """A leader's pending approvals."""
+    from domain.cases import overview
     from domain.db import session_scope
-    from domain.escalation import service as escalation
 
     with session_scope() as session:
-        for a in escalation.list_for_leader(session=session, actor=_user(session, as_user)):
+        for a, _case in overview.leader_approvals(session=session, actor=_user(session, as_user)):
             typer.echo(f"{a.id}\tcase {a.case_id}\t{a.leader_tier}\tdue {a.due_at:%Y-%m-%d %H:%M} UTC\t{a.rule_id}")
 
 

@@ -180,7 +180,7 @@ def run_embedded(*, load_demo: bool = True) -> None:
         import uvicorn
 
         log.info("web app: http://%s:%s  (API docs at /docs)", settings.host, settings.port)
-        uvicorn.run("api.main:app", host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run("server.main:app", host=settings.host, port=settings.port, log_level="info")
     finally:
         stopping.set()
         for child in reversed(children):

@@ -8,7 +8,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
 def new_browser(engine, *, https: bool = False) -> TestClient:
-    from api.app import create_app
+    from server.app import create_app
 
     return TestClient(create_app(engine), base_url="https://testserver" if https else "http://testserver")
 

@@ -4,14 +4,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import RowId
 from domain.accounts import service as accounts
 from domain.audit import service as audit
 from domain.errors import DomainError
 from domain.units.tree import in_tree_order
 from domain.users.models import LEADER_TIERS, ROLES, User
 from domain.users.service import require_role
+from httpkit.ids import RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import web_user
 from web.labels import N_

@@ -3,10 +3,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
 from domain.accounts import service as accounts
 from domain.errors import DomainError, InvalidInput
 from domain.users.models import User
+from httpkit.session import get_session
 from web.deps import optional_user, web_user
 from web.language import tr, language_of, short
 from web.nav import home_path
@@ -21,8 +21,10 @@ def client_ip(request: Request) -> str:
 
 
 def field_errors(request: Request, exc: DomainError) -> dict[str, str]:
-    """A domain error as {field: message}, for the form to show next to the field."""
-    return {exc.field or "_form": exc.message(short(language_of(request)))}
+    """A domain error as {field: message}, for the form to show next to the field (every field at
+    fault, when the error names several)."""
+    language = short(language_of(request))
+    return {e.field or "_form": e.message(language) for e in getattr(exc, "errors", [exc])}
 
 
 @router.get("/")

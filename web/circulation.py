@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
 from domain.circulation import circular
 from domain.circulation import service as circulation
 from domain.documents import service as documents
 from domain.errors import DomainError, NotFound
 from domain.policy import current_policy
 from domain.users.models import User
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import web_user
 from web.orders import attachment

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from api.deps import get_session
 from domain.accounts import service as accounts
 from domain.errors import NotAuthenticated
 from domain.users.models import User
+from httpkit.session import get_session
 from web.security import SESSION_COOKIE
 
 

@@ -6,14 +6,14 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import RowId
 from domain.cases import overview
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.escalation import service as escalation
 from domain.users.models import User
 from domain.users.service import require_role
 from flows.nudge import nudge_follow_up
+from httpkit.ids import RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import is_htmx, web_user
 from web.language import tr

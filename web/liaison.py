@@ -9,14 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from api.deps import get_session
-from api.schemas import RowId
 from domain.errors import DomainError, Forbidden, NotFound
 from domain.orders import evidence as evidence_service
 from domain.orders import reveal as reveal_service
 from domain.orders import overview
 from domain.orders import service as orders
 from domain.users.models import User
+from httpkit.ids import RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import is_htmx, web_user
 from web.language import tr

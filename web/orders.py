@@ -9,8 +9,6 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import get_session
-from api.schemas import MAX_ID, RowId
 from domain.audit.models import AuditEvent
 from domain.cases import overview as case_overview
 from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -23,6 +21,8 @@ from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Order
 from domain.policy import current_policy
 from domain.users.models import User
 from domain.users.service import require_role
+from httpkit.ids import MAX_ID, RowId
+from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import is_htmx, web_user
 from web.labels import N_
@@ -141,7 +141,7 @@ def order_context(session: Session, user: User, order: Order, *, report: dict | 
         order=order, late=overview.lateness(order), unit_name=overview.unit_name(session=session,
                                                                                  unit_id=order.addressee_unit_id),
         case_number=overview.case_numbers(session=session, actor=user, case_ids={order.case_id}).get(order.case_id),
-        steps=overview.next_statuses(order=order, actor=user), needs_amount=overview.needs_amount(order),
+        steps=overview.next_statuses(session=session, order=order, actor=user), needs_amount=overview.needs_amount(order),
         outcomes=overview.outcome_choices(order), outcome=order.details_dict.get("outcome"),
         evidence=evidence_service.list_for_order(session=session, actor=user, order_id=order.id),
         evidence_types=rules.allowed_types, evidence_max_mb=rules.max_bytes // (1024 * 1024),

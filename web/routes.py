@@ -1,10 +1,11 @@
-"""The web front: the HTMX pages people use, one module per journey, and what the app needs to
-serve them (static files, htmx from node_modules, the security middleware, error pages)."""
+"""The web front: the HTMX pages people use (and the public verification page), one module per
+journey, and what the app needs to serve them (static files, htmx from node_modules, the security
+middleware, error pages)."""
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from domain.settings import PROJECT_ROOT
-from web import admin, auth, circulation, language, leader, liaison, office, orders, statistics
+from web import admin, auth, case_life, circulation, language, leader, liaison, office, orders, statistics, verify
 from web.errors import install_error_pages
 from web.security import WebSecurityMiddleware
 from web.templating import templates  # noqa: F401 — the one Jinja2 environment of the web pages
@@ -17,12 +18,12 @@ VENDOR = {
 }
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, language, office, leader, orders, liaison, admin, statistics, circulation):
+for module in (verify, auth, language, office, case_life, leader, orders, liaison, admin, statistics, circulation):
     router.include_router(module.router)
 
 
 def install(app: FastAPI) -> None:
-    """Mount the assets, add the middleware and the web error pages (call once, in create_app)."""
+    """Mount the assets, add the middleware and the web error pages (call once, in server.app.create_app)."""
     for path, folder in VENDOR.items():
         # check_dir=False: the app still starts before `npm ci` ran; pages then lack htmx only.
         app.mount(path, StaticFiles(directory=folder, check_dir=False), name=path.rsplit("/", 1)[-1])

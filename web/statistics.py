@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import get_session
 from domain.errors import InvalidInput
 from domain.statistics import export
 from domain.statistics import service as statistics
@@ -14,6 +13,7 @@ from domain.timeutil import SHANGHAI, utcnow
 from domain.units.tree import in_tree_order
 from domain.users.models import User
 from domain.users.service import require_role
+from httpkit.session import get_session
 from web.charts import grouped_bars
 from web.deps import is_htmx, web_user
 from web.labels import N_

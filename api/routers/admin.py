@@ -1,17 +1,31 @@
 """/api/v1/audit and /api/v1/policy: oversight and policy administration."""
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import ChainReportOut, PolicyOut
+from api.deps import current_user
 from domain.audit import service as audit
 from domain.errors import InvalidInput
 from domain.policy import current_policy, get_policy_store
 from domain.users.models import User
 from domain.users.service import require_role
+from httpkit.session import TransactionalRoute, get_session
 from policies.loader import PolicyError, PolicySet
 
 router = APIRouter(prefix="/api/v1", tags=["oversight 督导"], route_class=TransactionalRoute)
+
+
+class ChainReportOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_seq: int | None
+    reason: str | None
+
+
+class PolicyOut(BaseModel):
+    folder: str
+    version: str
+    files: dict[str, str]
 
 
 def _policy_out(policy: PolicySet) -> PolicyOut:

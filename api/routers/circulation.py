@@ -6,11 +6,12 @@ same on its schedule. Running a month already circulated returns it unchanged.
 from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import RowId
+from api.deps import current_user
 from domain.circulation import circular
 from domain.circulation import service as circulation
 from domain.users.models import User
+from httpkit.ids import RowId
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(prefix="/api/v1/circulations", tags=["circulation 月通报"], route_class=TransactionalRoute)
 

@@ -1,26 +1,28 @@
 """/api/v1/documents: issue, correct, revoke and download official PDF documents (公文).
 
 Thin: `domain.documents.service` numbers, renders, stores and audits. The public verification
-(no sign-in) lives in `web.verify`; its JSON twin for banks' systems is here too, under
-/api/v1/verify (outside the web pages' CSRF check, which a system posting a file cannot pass).
-`router` carries all three, so the app registers the documents feature with one line.
+(no sign-in, `domain.documents.verification`) has its page in `web.verify` and its JSON twin for
+banks' systems here, under /api/v1/verify (outside the web pages' CSRF check, which a system
+posting a file cannot pass). `router` carries both parts of this face.
 """
 from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import RowId
+from api.deps import current_user
 from domain.documents import service as documents
 from domain.documents.models import KIND_NAMES_ZH, KINDS, Document
 from domain.documents.render import verify_url
+from domain.documents.verification import Verdict
 from domain.users.models import User
-from web import verify
+from httpkit import verification
+from httpkit.ids import RowId
+from httpkit.session import TransactionalRoute, get_session
 
 DocumentKind = Literal[KINDS]  # type: ignore[valid-type]
 
@@ -145,19 +147,27 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
     "properties": {"file": {"type": "string", "format": "binary", "description": "the PDF to check"}}}}}}}
 
 
+def _json(verdict: Verdict, **found) -> JSONResponse:
+    if verdict.message:  # refused, or too many checks from this client
+        headers = {"Retry-After": str(verdict.retry_after)} if verdict.retry_after else None
+        return JSONResponse({"detail": verdict.message}, status_code=verdict.status, headers=headers)
+    return JSONResponse({**found, **(verdict.doc or {})}, status_code=verdict.status)
+
+
 @public.post("", openapi_extra=_UPLOAD_BODY)
 async def verify_upload_json(request: Request) -> Response:
     """Public, no sign-in, rate-limited: is this PDF (multipart field `file`) one we issued?"""
-    return await verify.check_upload(request, as_json=True)
+    verdict = await verification.check_upload(request)
+    return _json(verdict, genuine=verdict.result == "genuine")
 
 
 @public.get("/{code}")
 async def verify_code_json(code: str, request: Request) -> Response:
     """Public, no sign-in, rate-limited: what the verification code stands for."""
-    return await verify.lookup_code(request, code, as_json=True)
+    verdict = await verification.lookup_code(request, code)
+    return _json(verdict, found=verdict.result == "found")
 
 
 router = APIRouter()
 router.include_router(api)
 router.include_router(public)
-router.include_router(verify.router)

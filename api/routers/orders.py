@@ -6,15 +6,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
-from api.schemas import MAX_ID, Amount, RowId
+from api.deps import current_user
+from api.fields import Amount
+from domain.money import from_fen
 from domain.orders import documents as order_documents
 from domain.orders import evidence as evidence_service
 from domain.orders import reveal as reveal_service
 from domain.orders import service as orders
 from domain.orders.models import Order
-from domain.money import from_fen
 from domain.users.models import User
+from httpkit.ids import MAX_ID, RowId
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["orders 指令"], route_class=TransactionalRoute)
 MAX_UPLOAD_READ = 210 * 1024 * 1024  # hard ceiling before the policy's own limit is checked

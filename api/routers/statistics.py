@@ -12,12 +12,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
+from api.deps import current_user
 from domain.statistics import export
 from domain.statistics import service as statistics
 from domain.timeutil import SHANGHAI, utcnow
 from domain.users.models import User
 from domain.warnings import service as warnings
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(tags=["statistics 统计"], route_class=TransactionalRoute)
 

@@ -1,11 +1,12 @@
 """/api/v1/units: the unit tree (member units and areas), for pickers and integrations."""
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from api.deps import TransactionalRoute, current_user, get_session
-from domain.units.models import Unit
+from api.deps import current_user
+from domain.units import service as units
 from domain.users.models import User
+from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(prefix="/api/v1/units", tags=["units 单位"], route_class=TransactionalRoute)
 
@@ -22,9 +23,4 @@ class UnitOut(BaseModel):
 def list_units(code: str | None = Query(None, max_length=64), kind: str | None = Query(None, max_length=32),
                session: Session = Depends(get_session), user: User = Depends(current_user)) -> list[UnitOut]:
     """Every signed-in user may read the unit tree: names of institutions are not secret."""
-    query = select(Unit)
-    if code:
-        query = query.where(Unit.code == code)
-    if kind:
-        query = query.where(Unit.kind == kind)
-    return [UnitOut.model_validate(u, from_attributes=True) for u in session.exec(query.order_by(Unit.id)).all()]
+    return [UnitOut.model_validate(u, from_attributes=True) for u in units.find(session=session, code=code, kind=kind)]

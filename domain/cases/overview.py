@@ -130,14 +130,25 @@ def _pending(approval: Approval, case: Case, now: datetime) -> PendingApproval:
                            rule=explain_rule(approval.rule_id, approval.policy_version))
 
 
+def _addressed_to(actor: User, status: str | None):
+    query = select(Approval, Case).join(Case, Case.id == Approval.case_id).where(Approval.approver_id == actor.id)
+    return query.where(Approval.status == status) if status else query
+
+
+def leader_approvals(*, session: Session, actor: User, status: str | None = "pending", offset: int = 0,
+                     limit: int = 50) -> list[tuple[Approval, Case]]:
+    """The approvals addressed to this leader (any status when None) with their cases, in one
+    query, the nearest deadline first; empty for anyone who is not a leader."""
+    query = _addressed_to(actor, status).order_by(Approval.due_at, Approval.id).offset(offset).limit(limit)
+    return [(approval, case) for approval, case in session.exec(query).all()]
+
+
 def leader_queue(*, session: Session, actor: User, offset: int = 0, limit: int = 50,
                  now: datetime | None = None) -> tuple[list[PendingApproval], int]:
     """The approvals waiting for this leader, with their cases, the nearest deadline first."""
     now = now or utcnow()
-    base = (select(Approval, Case).join(Case, Case.id == Approval.case_id)
-            .where(Approval.approver_id == actor.id, Approval.status == "pending"))
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    rows = session.exec(base.order_by(Approval.due_at, Approval.id).offset(offset).limit(limit)).all()
+    total = session.exec(select(func.count()).select_from(_addressed_to(actor, "pending").subquery())).one()
+    rows = leader_approvals(session=session, actor=actor, offset=offset, limit=limit)
     return [_pending(a, c, now) for a, c in rows], total
 
 
@@ -153,9 +164,19 @@ def taken_by(*, session: Session, actor: User, offset: int = 0, limit: int = 50)
 
 # ---- one case ----
 
+def _approvals(session: Session, case_id: int) -> list[Approval]:
+    return list(session.exec(select(Approval).where(Approval.case_id == case_id).order_by(Approval.id)).all())
+
+
 def approvals_of(*, session: Session, actor: User, case_id: int) -> list[Approval]:
     case = cases.get(session=session, actor=actor, case_id=case_id)
-    return list(session.exec(select(Approval).where(Approval.case_id == case.id).order_by(Approval.id)).all())
+    return _approvals(session, case.id)
+
+
+def first_approval(*, session: Session, case: Case) -> Approval | None:
+    """The approval the case's registration requested (None below every tier), for a caller that
+    holds the case already: the answer to a registration, without reading the case again."""
+    return next(iter(_approvals(session, case.id)), None)
 
 
 def timeline(*, session: Session, actor: User, case_id: int) -> list[AuditEvent]:

@@ -16,6 +16,16 @@ def by_code(*, session: Session, code: str) -> Unit | None:
     return session.exec(select(Unit).where(Unit.code == code)).first()
 
 
+def find(*, session: Session, code: str | None = None, kind: str | None = None) -> list[Unit]:
+    """Units by code and/or kind (every unit when neither is given), in id order."""
+    query = select(Unit)
+    if code:
+        query = query.where(Unit.code == code)
+    if kind:
+        query = query.where(Unit.kind == kind)
+    return list(session.exec(query.order_by(Unit.id)).all())
+
+
 def resolve_area(*, session: Session, area: int | str, allowed_kinds: list[str]) -> Unit:
     """The county/town/village a case belongs to, by id or code; anything else is refused."""
     unit = session.get(Unit, area) if isinstance(area, int) else by_code(session=session, code=str(area))

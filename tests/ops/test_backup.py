@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from api.app import create_app
 from cli.main import app as cli
 from domain.db import make_engine, use_engine
 from domain.settings import get_settings
+from server.app import create_app
 from tests.conftest import PG_ADMIN_URL, auth, case_body, unit_id
 
 PDF = b"%PDF-1.4\n% evidence of the stop-payment\n" + b"7" * 300

@@ -48,7 +48,7 @@ def topology(tmp_path):
 
     children = [spawn("runner", [sys.executable, "-m", "cli.main", "worker"]),
                 spawn("task-worker", [sys.executable, "-m", "cli.main", "task-worker"]),
-                spawn("web", [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+                spawn("web", [sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
                               "--port", str(web_port), "--log-level", "warning"])]
     web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
     assert wait_until(lambda: _healthy(web), 60), "web app did not start"

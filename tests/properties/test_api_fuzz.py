@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from sqlmodel import Session
 
-from api.app import create_app
+from server.app import create_app
 from tests.conftest import auth, case_body
 
 EXAMPLES = int(os.environ.get("LIANBAN_FUZZ_EXAMPLES", "3"))

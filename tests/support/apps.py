@@ -24,7 +24,7 @@ from tests.support.prefect import stop_process
 
 @pytest.fixture
 def client(engine, city):
-    from api.app import create_app
+    from server.app import create_app
 
     with TestClient(create_app(engine)) as c:
         yield c
@@ -87,7 +87,7 @@ def served_demo_app(folder: Path):
     demo_database(folder / "lianban.db")
     port = free_port()
     log = open(folder / "web.log", "wb")
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
+    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(port),
                             "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -89,7 +89,7 @@ def _web_posts(app) -> list[str]:
 
 
 def test_every_web_form_route_refuses_a_post_without_the_page_token(engine, city, client):
-    from api.app import create_app
+    from server.app import create_app
 
     admin = signed_in(engine, "admin")
     ids = {"case_id": 1, "order_id": 1, "approval_id": 1, "user_id": 1}
@@ -157,7 +157,7 @@ def _pages(app) -> list[str]:
 
 @pytest.mark.parametrize("username", ["office", "admin", "liaison_icbc", "cid_head", None])
 def test_every_page_carries_the_security_headers(engine, city, client, username):
-    from api.app import create_app
+    from server.app import create_app
 
     client.post("/api/v1/cases", headers=auth("office"), json=case_body(number="HDR-1"))
     browser = signed_in(engine, username) if username else new_browser(engine)

@@ -408,7 +408,7 @@ def test_the_verification_page_confirms_a_genuine_pdf_and_rejects_an_altered_or_
 
 
 def test_the_verification_page_is_rate_limited(client, engine):
-    from web.verify import LIMITS
+    from domain.documents.verification import LIMITS
 
     limit = LIMITS["lookup"][0]
     answers = [client.get(f"/api/v1/verify/guess{i}").status_code for i in range(limit)]

@@ -1,7 +1,7 @@
-"""ASGI entry point: `uvicorn api.main:app`."""
+"""ASGI entry point: `uvicorn server.main:app`."""
 import logging
 
-from api.app import create_app
+from server.app import create_app
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 for noisy in ("httpx", "weasyprint", "fontTools"):
