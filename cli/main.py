@@ -66,10 +66,18 @@ def load_demo() -> None:
 
 
 @app.command()
-def up(demo: bool = typer.Option(True, help="load the demo city into an empty database"),
+def up(demo: bool = typer.Option(False, help="demo mode: load the demo city into an empty database and accept "
+                                               "its public tokens and passwords (demo-<username>)"),
        topology: str = typer.Option(None, help="embedded | scaled (default: LIANBAN_TOPOLOGY, else embedded)")) -> None:
-    """Run everything on this machine: database, Prefect server, runner, task worker, web app."""
+    """Run everything on this machine: database, Prefect server, runner, task worker, web app.
+    Without --demo an empty database gets one administrator with a one-time password, printed once."""
+    import os
+
     from domain.settings import get_settings
+
+    if demo:  # every child reads it from the environment
+        os.environ["LIANBAN_DEMO"] = "true"
+        get_settings.cache_clear()
 
     if (topology or get_settings().topology) == "scaled":  # docs/scaling.md
         from cli.topology import run_scaled
@@ -109,7 +117,9 @@ def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    uvicorn.run("server.main:app", host=host, port=port, log_level="info")
+    from server.serving import uvicorn_options
+
+    uvicorn.run("server.main:app", host=host, port=port, log_level="info", **uvicorn_options())
 
 
 @app.command()
@@ -123,16 +133,30 @@ def sweep() -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; name the first broken link. Exit code 1 if broken."""
-    from domain.audit import service as audit
+    from domain.audit import checkpoints
     from domain.db import session_scope
 
     with session_scope() as session:
-        report = audit.verify(session=session)
+        report = checkpoints.check(session=session)  # the chain, and against every signed checkpoint
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} entries verified")
         return
     _fail(f"audit chain BROKEN at entry {report.broken_seq}: {report.reason} "
           f"({report.checked} entries before it verified)")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head with the key outside the database (`lianban up` does it on a schedule)."""
+    from domain.audit import checkpoints
+    from domain.db import session_scope
+
+    try:
+        with session_scope() as session:
+            mark = checkpoints.write(session=session)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    typer.echo(f"checkpoint: entry {mark.seq} signed at {mark.at}" if mark else "the audit chain is empty")
 
 
 user_app = typer.Typer(help="web sign-in accounts 账号", no_args_is_help=True)

@@ -87,7 +87,7 @@ class Topology:
 
     def start(self) -> None:
         self.starts += 1
-        self.up = subprocess.Popen([sys.executable, "-m", "cli.main", "up"], cwd=ROOT, env=self.env,
+        self.up = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--demo"], cwd=ROOT, env=self.env,
                                    stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def children(self) -> dict[str, psutil.Process]:

@@ -38,6 +38,7 @@ def pytest_configure(config):
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
     os.environ["LIANBAN_NUDGE_ENABLED"] = "false"  # API tests do not need the task worker
+    os.environ.setdefault("LIANBAN_DEMO", "true")  # the tests sign in with the demo city's tokens
 
 
 def _pg_reachable() -> bool:
@@ -263,8 +264,10 @@ def served_demo_app(folder: Path):
         subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
     log = open(folder / "web.log", "wb")
+    from server.serving import uvicorn_arguments
+
     web = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(port),
-                            "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            "--log-level", "warning", *uvicorn_arguments()], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
