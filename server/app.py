@@ -9,6 +9,7 @@ from api import routes as api_routes
 from api.errors import domain_error_json
 from domain.errors import DomainError
 from flows.nudge import warm_up
+from httpkit.body_limit import BodyLimitMiddleware
 from web import routes as web_routes
 from web.errors import domain_error_page
 
@@ -42,4 +43,5 @@ def create_app(engine=None) -> FastAPI:
     app.include_router(api_routes.router)
     app.include_router(web_routes.router)
     web_routes.install(app)  # static assets, htmx from node_modules, CSRF + security headers, web error pages
+    app.add_middleware(BodyLimitMiddleware)  # added last, so outermost: counts bytes before anyone reads them
     return app

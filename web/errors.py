@@ -5,12 +5,13 @@ import logging
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, NotAuthenticated
+from httpkit.validation import validation_error_json
 from web.deps import is_htmx
 from web.labels import N_
 from web.language import language_of, short, tr
@@ -82,7 +83,7 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if is_exempt(request.url.path):
-            return await request_validation_exception_handler(request, exc)
+            return validation_error_json(exc)  # FastAPI's shape, without echoing a large input
         if request.method not in ("GET", "HEAD"):
             # A malformed form post is bad input, not a missing page: say so, and log it (a bug shows here).
             log.info("web_validation_error path=%s errors=%s", request.url.path, exc.errors()[:3])
