@@ -17,8 +17,9 @@ from domain.db import make_engine, use_engine
 from domain.settings import get_settings
 from server.app import create_app
 from tests.conftest import PG_ADMIN_URL, auth, case_body, unit_id
+from tests import samples
 
-PDF = b"%PDF-1.4\n% evidence of the stop-payment\n" + b"7" * 300
+PDF = samples.PDF
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from policies.loader import PolicyError, PolicyStore
 from policies.schema import POLICY_FILES
 from tests.conftest import DEFAULT_POLICY, auth, case_body, unit_id
 from tests.test_documents import _embedded_coverage
+from tests import samples
 
 STEMS = sorted(POLICY_FILES)
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -167,7 +168,7 @@ def test_a_refused_reload_through_the_api_keeps_serving_on_the_running_policy(cl
 
 # --- uploads ------------------------------------------------------------------------------------
 
-PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 100
+PDF = samples.PDF
 TRICKY_NAMES = [
     "../../etc/passwd", "../../../../../../etc/passwd.pdf", "/etc/passwd", "/tmp/x.pdf", "C:\\Windows\\win.ini",
     "..\\..\\boot.ini", "\\\\server\\share\\x.pdf", "./.././x.pdf", "....//....//x.pdf", "x.pdf/..", "..", ".",
@@ -238,9 +239,9 @@ def test_sizes_and_types_at_the_boundary(client, engine, session, upload_home, s
     def send(name, data, content_type):
         return client.post(url, headers=auth("liaison_icbc"), files={"file": (name, data, content_type)})
 
-    exact = send("a.pdf", b"%PDF-" + b"1" * 2043, "application/pdf")
+    exact = send("a.pdf", samples.pdf(2048), "application/pdf")
     assert exact.status_code == 201, exact.text
-    over = send("b.pdf", b"%PDF-" + b"2" * 2044, "application/pdf")
+    over = send("b.pdf", samples.pdf(2049), "application/pdf")
     assert over.status_code == 422 and "文件过大" in over.json()["detail"][0]["msg"]
     refused = {
         "html as pdf": ("x.pdf", b"<html><script>alert(1)</script>", "application/pdf"),
@@ -256,7 +257,7 @@ def test_sizes_and_types_at_the_boundary(client, engine, session, upload_home, s
         response = send(name, data, content_type)
         assert response.status_code == 422, label
         assert "只接受" in response.json()["detail"][0]["msg"], label
-    assert send("p.png", b"\x89PNG\r\n\x1a\n" + b"0" * 10, "image/png").status_code == 201
+    assert send("p.png", samples.PNG, "image/png").status_code == 201
     assert session.exec(select(func.count()).select_from(Evidence)).one() == 2
     assert len([p for p in (upload_home / "evidence").rglob("*") if p.is_file()]) == 2
 

@@ -25,6 +25,7 @@ from sqlmodel import Session, func, select
 
 from tests.conftest import auth, case_body
 from tests.web_helpers import csrf_token, sign_in
+from tests import samples
 
 LIAISONS = ("liaison_icbc", "liaison_ccb", "liaison_cmcc")
 LEADERS = ("chief", "deputy", "cid_head")
@@ -173,7 +174,7 @@ VISIBLE: dict[str, set[str]] = {
 }
 OTHER_LEADER = {"chief": "deputy", "deputy": "cid_head", "cid_head": "chief"}
 TIER_AMOUNTS = {"cid_head": "280000", "deputy": "600000", "chief": "2750000"}
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = samples.PDF
 
 
 def expectations(route: str) -> dict[str, str]:
