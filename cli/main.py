@@ -163,6 +163,20 @@ user_app = typer.Typer(help="web sign-in accounts 账号", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
 
+@user_app.command("first-admin")
+def user_first_admin() -> None:
+    """On an empty database: create `admin` with a one-time password, printed here once
+    (`lianban up` does this by itself; systemd deployments run it by hand after the first start)."""
+    from domain.accounts import first_admin
+    from domain.db import session_scope
+
+    with session_scope() as session:
+        password = first_admin.create_if_empty(session=session)
+    if password is None:
+        _fail("the database already has users: nothing created (reset a password with `lianban user password`)")
+    typer.echo(first_admin.announce(password))
+
+
 @user_app.command("password")
 def user_password(username: str) -> None:
     """Set a user's web sign-in password (asked twice, not echoed); their sessions end."""
