@@ -10,6 +10,7 @@ from api.errors import domain_error_json
 from domain.errors import DomainError
 from flows.nudge import warm_up
 from httpkit.body_limit import BodyLimitMiddleware
+from server import ops
 from web import routes as web_routes
 from web.errors import domain_error_page
 
@@ -43,5 +44,6 @@ def create_app(engine=None) -> FastAPI:
     app.include_router(api_routes.router)
     app.include_router(web_routes.router)
     web_routes.install(app)  # static assets, htmx from node_modules, CSRF + security headers, web error pages
-    app.add_middleware(BodyLimitMiddleware)  # added last, so outermost: counts bytes before anyone reads them
+    app.add_middleware(BodyLimitMiddleware)  # counts bytes before anyone reads them
+    ops.install(app)  # /readyz, /metrics, request ids: outermost, so every answer has an id and a latency
     return app

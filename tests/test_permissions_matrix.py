@@ -37,6 +37,8 @@ GROUPS = {"liaisons": LIAISONS, "leaders": LEADERS, "addressees": (*LIAISONS, "p
 TABLE: dict[str, str] = {
     # ---- public and framework ----
     "GET /healthz": "everyone:yes",
+    "GET /readyz": "everyone:yes",
+    "GET /metrics": "everyone:yes",  # counts only (server/ops.py); keep it off the public proxy
     "GET /openapi.json": "everyone:yes",
     "GET /docs": "everyone:yes",
     "GET /docs/oauth2-redirect": "everyone:yes",
@@ -464,7 +466,7 @@ def call(w: World, role: str, route: str, which: int):
     for name in re.findall(r"{(\w+)}", template):
         path = path.replace(f"{{{name}}}", str(object_ids(w, role, PARAM_KINDS[name])[which]))
     kwargs = request_body(w, route)
-    if path.startswith("/api/") or path in ("/healthz", "/openapi.json"):
+    if path.startswith("/api/") or path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         client, headers = w.api, ({} if role == "anonymous" else auth(role))
     else:
         client, headers = w.browsers[role], {}
