@@ -4,6 +4,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
+from httpkit.problems import error_response
 
 
 def accept_language(request: Request) -> str:
@@ -11,6 +12,7 @@ def accept_language(request: Request) -> str:
 
 
 def domain_error_json(request: Request, exc: DomainError) -> JSONResponse:
+    """FastAPI's shape, or RFC 9457 problem details when the caller accepts application/problem+json."""
     loc = ["body", exc.field] if exc.field else []
     detail = [{"loc": loc, "msg": exc.message(accept_language(request)), "type": exc.code}]
-    return JSONResponse(status_code=exc.status, content={"detail": detail})
+    return error_response(request, exc.status, detail)

@@ -5,6 +5,9 @@ import json
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.requests import Request
+
+from httpkit.problems import error_response
 
 MAX_ERRORS = 20
 MAX_INPUT_CHARS = 120
@@ -30,5 +33,5 @@ def bounded_errors(exc: RequestValidationError) -> list[dict]:
     return jsonable_encoder(errors)
 
 
-def validation_error_json(exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse(status_code=422, content={"detail": bounded_errors(exc)})
+def validation_error_json(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return error_response(request, 422, bounded_errors(exc))
