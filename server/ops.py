@@ -19,7 +19,8 @@ from domain.db import read_only
 from httpkit.session import engine_of
 from server.logs import request_id
 
-router = APIRouter(tags=["ops"])
+# Not in the API contract (OpenAPI): probes for load balancers and Prometheus, answering 503 by design.
+router = APIRouter(tags=["ops"], include_in_schema=False)
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

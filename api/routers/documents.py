@@ -161,7 +161,8 @@ async def verify_upload_json(request: Request) -> Response:
     return _json(verdict, genuine=verdict.result == "genuine")
 
 
-@public.get("/{code}")
+@public.get("/{code}", responses={404: {"description": "no document has this code: {\"found\": false}",
+                                        "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def verify_code_json(code: str, request: Request) -> Response:
     """Public, no sign-in, rate-limited: what the verification code stands for."""
     verdict = await verification.lookup_code(request, code)
