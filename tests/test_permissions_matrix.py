@@ -494,7 +494,8 @@ def refused(response, role: str, route: str) -> bool:
 def markers_in(response) -> set[str]:
     if not response.headers.get("content-type", "").startswith(("application/json", "text/")):
         return set()
-    return {marker for marker in VISIBLE if marker in response.text}
+    text = response.text.upper()  # case numbers are stored upper-cased (issue 16, finding 9)
+    return {marker for marker in VISIBLE if marker.upper() in text}
 
 
 ORDERED_ROUTES = sorted(TABLE, key=lambda r: r == "POST /logout")  # signing out last
@@ -530,7 +531,8 @@ def check_role(world: World, role: str) -> None:
             before = world.audit_length() if not allowed else None
             response = call(world, role, route, which)
             label = f"{route} [{'own' if which == 0 else 'other'}]"
-            if response.status_code >= 500:
+            if response.status_code >= 500 and not (route == "GET /readyz" and response.status_code == 503):
+                # /readyz answers 503 by design while the session's Prefect server is not running
                 failures.append(f"{label}: server error {response.status_code}")
             elif allowed and refused(response, role, route):
                 failures.append(f"{label}: refused ({response.status_code}) but the table allows it")

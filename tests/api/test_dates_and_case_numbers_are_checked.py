@@ -57,3 +57,14 @@ def test_the_web_case_form_refuses_an_implausible_time_next_to_the_field(engine,
                                                  "area": "jiangling.haoxue", "reported_at": when}, page="/cases/new")
     assert response.status_code == 422
     assert "2000-01-01" in field_error(response.text, "reported_at")
+
+
+def test_an_order_finds_its_case_by_any_spelling_of_the_number(client, engine, clock):
+    from tests.web_helpers import post_form, signed_in
+
+    assert client.post("/api/v1/cases", headers=auth("office"), json=case_body(number="JZ-2026-0200")).status_code == 201
+    office = signed_in(engine, "office")
+    response = post_form(office, "/orders/new", {
+        "kind": "supervision", "addressee_unit_id": str(unit_id(engine, "bank.icbc.jz")), "title": "核查",
+        "instructions": "请核查", "case_number": "ｊｚ-2026-0200"}, page="/orders/new")
+    assert response.status_code == 303, response.text[-500:]
