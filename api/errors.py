@@ -12,7 +12,8 @@ def accept_language(request: Request) -> str:
 
 
 def domain_error_json(request: Request, exc: DomainError) -> JSONResponse:
-    """FastAPI's shape, or RFC 9457 problem details when the caller accepts application/problem+json."""
-    loc = ["body", exc.field] if exc.field else []
-    detail = [{"loc": loc, "msg": exc.message(accept_language(request)), "type": exc.code}]
+    """FastAPI's shape, or RFC 9457 problem details when the caller accepts application/problem+json.
+    Several fields at fault (InvalidFields) are all listed, each with its field."""
+    detail = [{"loc": ["body", e.field] if e.field else [], "msg": e.message(accept_language(request)), "type": e.code}
+              for e in getattr(exc, "errors", [exc])]
     return error_response(request, exc.status, detail)

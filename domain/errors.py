@@ -36,3 +36,22 @@ class Conflict(DomainError):
 
 class NotAuthenticated(DomainError):
     status = 401
+
+
+class InvalidFields(InvalidInput):
+    """Several fields at fault at once: a form shows every one beside its field, the API lists them
+    all. The first error's code and field stand for the whole."""
+
+    def __init__(self, errors: list[DomainError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.code, "；".join(e.zh for e in self.errors), "; ".join(e.en for e in self.errors),
+                         field=first.field)
+
+
+def raise_all(errors: list[DomainError]) -> None:
+    """Raise nothing, the one error, or all of them together."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidFields(errors)

@@ -17,7 +17,8 @@ transaction of its own, so the audit trail shows who tried what on which object 
 refused, while the caller learns nothing more than before (a 404 stays a 404).
 
 The machines register themselves here; `permission_table()` is the one permission table, read by
-the guard, by the faces (which actions to show) and by the permission tests.
+the guard, by the faces (which actions to show) and by the permission tests. An entity with two
+status fields (a case's stage and its escalation state) declares two machines under two names.
 """
 from __future__ import annotations
 
@@ -71,6 +72,12 @@ class Refusal:
     state: str | None = None
 
 
+# An entity's own wording of a refusal, so its codes and messages stay what callers know:
+# (kind, obj, action) → the error, or None for the generic one. kind: "role" (the actor's role may
+# never take the action), "state" (not from the object's state), "changed" (lost a race).
+Wording = Callable[[str, Any, str], DomainError | None]
+
+
 @dataclass
 class Machine:
     entity: str                                    # "order", "case", …: the audit trail's entity type
@@ -79,6 +86,10 @@ class Machine:
     status_field: str = "status"
     state_names_zh: dict[str, str] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
+    wording: Wording | None = None
+    # Where several machines share one entity (each process kind has its own stage table, all
+    # audited as "process"; a case's stage and its escalation), each registers under its own key.
+    key: str | None = None
 
     def __post_init__(self) -> None:
         seen: set[tuple[str, str]] = set()
@@ -89,7 +100,12 @@ class Machine:
                 seen.add((move.action, source))
             if move.relation is not None and move.relation not in self.relations:
                 raise ValueError(f"{self.entity}: move {move.action!r} names unknown relation {move.relation!r}")
-        _MACHINES[self.entity] = self
+        _MACHINES[self.name] = self
+
+    @property
+    def name(self) -> str:
+        """The registry's key: the entity, unless it shares the entity with other machines."""
+        return self.key or self.entity
 
     # ---- reading the table ----
 
@@ -137,33 +153,57 @@ class Machine:
         except DomainError as error:
             raise self.refused(error, session=session, actor=actor, obj=obj, action=action) from None
 
-    def refused(self, error: DomainError, *, session: Session | None, actor, obj, action: str) -> DomainError:
+    def check_role(self, *, session: Session, actor, action: str, entity_id: int | None) -> None:
+        """Refuse, before the object is even read, an actor whose role may never take `action`: the
+        answer then says nothing of the object (nor whether it exists), the audit trail still does."""
+        if not any(actor_role(actor) in m.roles for m in self.moves if m.action == action):
+            error = self._error("role", None, action)
+            raise self.refused(error, session=session, actor=actor, obj=None, action=action, entity_id=entity_id)
+
+    def refused(self, error: DomainError, *, session: Session | None, actor, obj, action: str,
+                entity_id: int | None = None) -> DomainError:
         """Mark `error` as a refused attempt at `action` on `obj`; it is audited whatever the caller
         does next (see the end of this module)."""
         if error.refusal is None:
-            error.refusal = Refusal(actor=actor_name(actor), entity=self.entity, entity_id=getattr(obj, "id", None),
-                                    action=action, reason=error.code,
-                                    state=self.state_of(obj) if obj is not None else None)
+            error.refusal = Refusal(actor=actor_name(actor), entity=self.entity,
+                                    entity_id=getattr(obj, "id", None) or entity_id, action=action,
+                                    reason=error.code, state=self.state_of(obj) if obj is not None else None)
             _note(session, error.refusal)
         return error
+
+    def _error(self, kind: str, obj, action: str) -> DomainError:
+        custom = self.wording(kind, obj, action) if self.wording else None
+        if custom is not None:
+            return custom
+        if kind == "role":
+            return Forbidden("role_forbidden", "您的角色无权执行此操作", f"may not {action} a {self.entity}")
+        state = self.state_of(obj)
+        if kind == "changed":
+            return Conflict("already_changed", f"已被他人处理（当前状态：{self.name_of(state)}）",
+                            f"the {self.entity} was changed meanwhile; it is now {state}")
+        candidates = [m for m in self.moves if m.action == action]
+        targets = "、".join(dict.fromkeys(self.name_of(m.target) for m in candidates))
+        return Conflict("bad_transition", f"当前状态为“{self.name_of(state)}”，不能{_label(candidates[0])}（改为“{targets}”）",
+                        f"a {self.entity} that is {state} cannot be moved by {action!r}")
 
     def _check(self, *, session: Session, actor, obj, action: str) -> Move:
         candidates = [m for m in self.moves if m.action == action]
         if not candidates:
             raise ValueError(f"{self.entity} has no action {action!r}")  # a programming error, not a refusal
         role = actor_role(actor)
-        if not any(role in m.roles for m in candidates):
-            raise Forbidden("role_forbidden", "您的角色无权执行此操作", f"role '{role}' may not {action} a {self.entity}")
+        mine = [m for m in candidates if role in m.roles]
+        if not mine:
+            raise self._error("role", obj, action)
+        # The relation first (another unit's object is "not found", whatever its state), and only
+        # the relations of the moves this role may make: the office's moves name none.
+        for relation in dict.fromkeys(m.relation for m in mine if m.relation and role != SYSTEM):
+            self.relations[relation](session, actor, obj)  # raises when the actor is not in that relation
         state = self.state_of(obj)
         move = next((m for m in candidates if state in m.source), None)
-        for relation in dict.fromkeys(m.relation for m in candidates if m.relation and role != SYSTEM):
-            self.relations[relation](session, actor, obj)  # raises when the actor is not in that relation
         if move is None:
-            targets = "、".join(dict.fromkeys(self.name_of(m.target) for m in candidates))
-            raise Conflict("bad_transition", f"当前状态为“{self.name_of(state)}”，不能{_label(candidates[0])}（改为“{targets}”）",
-                           f"a {self.entity} that is {state} cannot be moved by {action!r}")
+            raise self._error("state", obj, action)
         if role not in move.roles:
-            raise Forbidden("role_forbidden", "您的角色无权执行此操作", f"role '{role}' may not {action} a {self.entity}")
+            raise self._error("role", obj, action)
         return move
 
     # ---- the one way a status changes ----
@@ -183,17 +223,16 @@ class Machine:
                                   .values(**(values or {}), **{self.status_field: move.target})).rowcount
         if changed != 1:
             session.refresh(obj)
-            error = Conflict("already_changed", f"已被他人处理（当前状态：{self.name_of(self.state_of(obj))}）",
-                             f"the {self.entity} was changed meanwhile; it is now {self.state_of(obj)}")
-            raise self.refused(error, session=session, actor=actor, obj=obj, action=action)
+            raise self.refused(self._error("changed", obj, action), session=session, actor=actor, obj=obj,
+                               action=action)
         session.refresh(obj)
         from domain.audit import service as audit  # audit imports nothing of ours; kept late for start-up order
 
         audit.record(session=session, actor=actor_name(actor),
                      action=move.audit_action or f"{self.entity}.{move.target}",
                      entity_type=self.entity, entity_id=obj.id,
-                     before={self.status_field: source, **(before or {})},
-                     after={self.status_field: move.target, **(after or {})}, rule=rule, at=now)
+                     before={**(before or {}), self.status_field: source},
+                     after={**(after or {}), self.status_field: move.target}, rule=rule, at=now)
         return obj
 
 
@@ -202,34 +241,58 @@ def _label(move: Move) -> str:
 
 
 _MACHINES: dict[str, Machine] = {}
+# Where the machines are declared (each next to its entity's service).
+MACHINE_MODULES: tuple[str, ...] = ("domain.cases.machine", "domain.escalation.machine", "domain.orders.machine",
+                                    "domain.documents.machine")
 
 
 def machines() -> dict[str, Machine]:
-    """Every entity's machine, by entity name (importing the domain's models registers them all)."""
+    """Every entity's machine, by entity name or key (importing the domain's models and the modules
+    that declare machines registers them all)."""
+    import importlib
+
     import domain.models  # noqa: F401
 
+    for module in MACHINE_MODULES:
+        importlib.import_module(module)
+    from domain.processes.registry import load_kinds  # each process kind declares its own machine
+
+    load_kinds()
     return dict(_MACHINES)
 
 
 def permission_table() -> list[dict]:
     """One row per (entity, action, from-state): who may do it. The permission tests read this."""
-    return [{"entity": m.entity, "action": move.action, "from": source, "to": move.target,
-             "roles": move.roles, "relation": move.relation}
+    return [{"machine": m.name, "entity": m.entity, "field": m.status_field, "action": move.action,
+             "from": source, "to": move.target, "roles": move.roles, "relation": move.relation}
             for m in machines().values() for move in m.moves for source in move.source]
 
 
 # ---- refused attempts ----
 #
 # The guard notes each refusal on the session. If the unit of work rolls back (the usual end of a
-# refused attempt), the refusal is written right after, in a short transaction of its own; if the
-# caller handled the error and commits anyway, it is written in that same transaction.
+# refused attempt) or is closed uncommitted, the refusal is written right after, in a short
+# transaction of its own; if the caller handled the error and commits anyway, it is written in that
+# same transaction.
 
 _REFUSALS = "lianban.transitions.refusals"
 
 
 def _note(session: Session | None, refusal: Refusal) -> None:
-    if session is not None:
-        session.info.setdefault(_REFUSALS, []).append(refusal)
+    if session is None:
+        return
+    if not session.in_transaction():  # refused before anything was read: no transaction will end
+        _write(session, [refusal])
+        return
+    session.info.setdefault(_REFUSALS, []).append(refusal)
+
+
+def withdraw(session: Session, error: DomainError) -> None:
+    """Not a refused attempt after all: an automatic step that found its work done by someone else
+    (a person decided the approval the watch was about to escalate) leaves no refusal behind."""
+    notes = session.info.get(_REFUSALS, [])
+    if error.refusal in notes:
+        notes.remove(error.refusal)
 
 
 def _record(session: Session, refusal: Refusal) -> None:
@@ -248,14 +311,20 @@ def _record_on_commit(session: Session) -> None:
             _record(session, refusal)
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _record_after_rollback(session: Session) -> None:
-    refusals = session.info.pop(_REFUSALS, [])
-    if not refusals:
+@event.listens_for(OrmSession, "after_transaction_end")
+def _record_after_rollback(session: Session, transaction) -> None:
+    # The outermost transaction ended without a commit (rolled back, or the session closed): its
+    # connection is back in the pool, so on SQLite the short transaction below takes no lock it holds.
+    # A savepoint's rollback is not the attempt's end: the refusal waits for the outer transaction.
+    if transaction.parent is not None or not session.info.get(_REFUSALS):
         return
-    bind = session.get_bind()
+    _write(session, session.info.pop(_REFUSALS))
+
+
+def _write(session: Session, refusals: list[Refusal]) -> None:
+    """The refusals, in a short transaction of their own on the session's database."""
     # A request that only read (a read-only engine on SQLite) still gets its refusal written.
-    with Session(bind.execution_options(read_only=False)) as own:
+    with Session(session.get_bind().execution_options(read_only=False)) as own:
         for refusal in refusals:
             _record(own, refusal)
         own.commit()

@@ -1,17 +1,21 @@
-"""The cross-department processes as Prefect flows: one flow per kind, each run advances one
-process by whatever is due (the state is in our tables; a run that finds nothing due does nothing).
-Flow runs are named after the process and tagged with its case and unit for the Prefect UI."""
+"""The cross-department processes as Prefect flows: one flow per registered kind
+(domain/processes/registry.py), each run advancing one process by whatever is due (the state is in
+our tables; a run that finds nothing due does nothing). Flow runs are named after the process and
+tagged with its kind, case number and unit for the Prefect UI."""
 import logging
 
 from prefect import flow, get_run_logger, tags, task
+from sqlmodel import select
 
+from domain.cases.models import Case
 from domain.db import session_scope
 from domain.orders import documents as order_documents
+from domain.processes import registry
 from domain.processes import service as processes
 from domain.processes.models import Process
 from domain.timeutil import utcnow
+from domain.units.models import Unit
 
-processes.load_kinds()
 log = logging.getLogger("lianban.flows.processes")
 
 
@@ -23,39 +27,48 @@ def _advance(process_id: int) -> str | None:
     return stage
 
 
-def _flow(kind: str, label: str):
-    @flow(name=f"process-{kind.replace('_', '-')}", flow_run_name=f"{label} {{title}}",
-          description=f"{label}: advance one process by what is due", log_prints=False)
+def _flow(kind: registry.ProcessKind):
+    @flow(name=f"process-{kind.slug}", flow_run_name=f"{kind.label_zh} #{{process_id}} {{title}}",
+          description=f"{kind.label_zh} ({kind.label_en}): advance one process by what is due", log_prints=False)
     def advance_process(process_id: int, title: str = "") -> str | None:
         return _advance(process_id)
 
     return advance_process
 
 
-PROCESS_FLOWS = {
-    "reverse_audit": _flow("reverse_audit", "倒查"),
-    "outlet_suspension": _flow("outlet_suspension", "停业整顿"),
-    "insider_referral": _flow("insider_referral", "内鬼移送"),
-    "stop_payment": _flow("stop_payment", "紧急止付"),
-    "freeze": _flow("freeze", "冻结"),
-    "disciplinary": _flow("disciplinary", "惩戒"),
-    "dissuasion": _flow("dissuasion", "劝阻"),
-}
+_FLOWS: dict[str, tuple[registry.ProcessKind, object]] = {}
+
+
+def process_flow(kind: str):
+    """The Prefect flow of a registered kind, built once per kind declaration."""
+    declared = registry.get(kind)
+    built = _FLOWS.get(kind)
+    if built is None or built[0] is not declared:
+        built = _FLOWS[kind] = (declared, _flow(declared))
+    return built[1]
+
+
+def run_tags(*, kind: str, process_id: int, case_number: str | None, unit_code: str | None) -> list[str]:
+    """What a process's flow run is tagged with: its kind, case number and unit."""
+    return [f"kind:{kind}", f"process:{process_id}", f"unit:{unit_code or '-'}"] + \
+        ([f"case:{case_number}"] if case_number else [])
 
 
 def advance_due_processes(*, via_prefect: bool = True, limit: int = 200) -> int:
     """Run the flow of every process that something happened to or whose timer came. Returns how
     many moved."""
     with session_scope(reading=True) as session:
-        due = [(p.id, p.kind, p.title, p.case_id, p.subject_unit_id)
-               for p in (session.get(Process, i) for i in processes.due(session=session, now=utcnow(), limit=limit))]
+        due = processes.due(session=session, now=utcnow(), limit=limit)
+        rows = session.exec(select(Process.id, Process.kind, Process.title, Case.case_number, Unit.code)
+                            .outerjoin(Case, Case.id == Process.case_id)
+                            .outerjoin(Unit, Unit.id == Process.subject_unit_id)
+                            .where(Process.id.in_(due)).order_by(Process.id)).all() if due else []
     moved = 0
-    for process_id, kind, title, case_id, unit_id in due:
-        labels = [f"process:{process_id}", f"unit:{unit_id}"] + ([f"case:{case_id}"] if case_id else [])
+    for process_id, kind, title, case_number, unit_code in rows:
         try:
             if via_prefect:
-                with tags(*labels):
-                    moved += PROCESS_FLOWS[kind](process_id, title) is not None
+                with tags(*run_tags(kind=kind, process_id=process_id, case_number=case_number, unit_code=unit_code)):
+                    moved += process_flow(kind)(process_id, title) is not None
             else:
                 with session_scope() as session:
                     moved += processes.advance(session=session, process_id=process_id) is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from policies.schema import POLICY_FILES, CirculationPolicy, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
+from policies.schema import POLICY_FILES, schema_of, CasesPolicy, CirculationPolicy, DocumentsPolicy, CalendarPolicy, EscalationPolicy, IntakePolicy, OrdersPolicy, ProcessesPolicy, Strict
 
 
 class PolicyError(Exception):
@@ -33,6 +33,7 @@ class PolicySet:
     calendar: CalendarPolicy
     processes: ProcessesPolicy
     circulation: CirculationPolicy
+    cases: CasesPolicy
     file_hashes: dict[str, str]  # file stem -> sha256 of its bytes
 
     @property
@@ -159,7 +160,7 @@ def _describe(error: dict) -> str:
 
 
 def parse_policy_file(stem: str, text: str, filename: str) -> Strict:
-    schema = POLICY_FILES[stem]
+    schema = schema_of(stem)
     node = _compose_checked(text, filename)
     data = _construct(node, text, filename)
     if not isinstance(data, dict):

@@ -3,9 +3,10 @@ are refused; `loader` turns the error into the file's line and the reason."""
 import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
 LeaderTier = Literal["cid_head", "deputy", "chief"]
 
@@ -166,15 +167,11 @@ _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class OrderKind(Strict):
-    label_zh: str = Field(min_length=1)
+    """An order kind's deadlines; its name, labels and document are declared in domain/orders/kinds.py."""
     acknowledge_within: DeadlineSpec
     complete_within: DeadlineSpec
     remind_every: Duration
     basis: str = Field(min_length=1)
-    # The official document (PDF) that carries the order, if it goes out on paper.
-    document: Literal["supervision_order", "reverse_audit_order", "suspension_order", "interview_notice",
-                      "referral_letter", "stop_payment_notice", "freeze_notice", "circular",
-                      "rectification_notice"] | None = None
 
 
 class EvidenceRules(Strict):
@@ -226,53 +223,36 @@ class CalendarPolicy(Strict):
         return self
 
 
-class ReverseAuditRules(Strict):
-    trigger_accounts_per_quarter: int = Field(ge=1)
-    basis: str
-
-
-class StopPaymentRules(Strict):
-    hold_hours: int = Field(ge=1, le=24 * 30)
-    max_per_account: int = Field(ge=1)
-    basis: str
-
-
-class FreezeRules(Strict):
-    months: int = Field(ge=1, le=60)
-    basis: str
-
-
-class ReferralRules(Strict):
-    police_unit_code: str
-    outcomes: list[str] = Field(min_length=1)
-    basis: str
-
-
-class DisciplinaryRules(Strict):
-    years_by_ground: dict[str, int] = Field(min_length=1)
-    cap_years: int = Field(ge=1)
-    measures: list[Literal["suspend_non_counter", "receive_only", "limit_card_opening", "limit_calls"]] = Field(min_length=1)
-    basis: str
-
-
-class DissuasionRules(Strict):
-    order_kind_by_risk: dict[Literal["high", "medium", "low"], str]
-    # area unit code → the police station serving it; the victim's area or the nearest area above it
-    # that is listed wins, else the fallback (domain/processes/dissuasion.py)
-    police_unit_by_area: dict[str, str] = Field(default_factory=dict)
-    fallback_police_unit_code: str
-    outcomes: list[str] = Field(min_length=1)
-    basis: str
-
-
 class ProcessesPolicy(Strict):
+    """processes.yaml: a version note and one section per registered process kind that has rules.
+    The kinds live in domain/processes (registry.py); each registers its section's schema here when
+    it is imported, and `processes_schema()` builds the file's schema from those sections."""
     version_note: str
-    reverse_audit: ReverseAuditRules
-    stop_payment: StopPaymentRules
-    freeze: FreezeRules
-    insider_referral: ReferralRules
-    disciplinary: DisciplinaryRules
-    dissuasion: DissuasionRules
+
+
+_PROCESS_SECTIONS: dict[str, type[Strict]] = {}
+
+
+def register_process_section(kind: str, rules: type[Strict]) -> None:
+    _PROCESS_SECTIONS[kind] = rules
+
+
+def unregister_process_section(kind: str) -> None:
+    _PROCESS_SECTIONS.pop(kind, None)
+
+
+def processes_schema() -> type[ProcessesPolicy]:
+    # The shipped kinds register on import; importing them late keeps this module free of the domain
+    # for everything but this one file's sections.
+    from domain.processes.registry import load_kinds
+
+    load_kinds()
+    return _processes_schema(tuple(_PROCESS_SECTIONS.items()))
+
+
+@lru_cache(maxsize=16)
+def _processes_schema(sections: tuple[tuple[str, type[Strict]], ...]) -> type[ProcessesPolicy]:
+    return create_model("ProcessesPolicy", __base__=ProcessesPolicy, **{k: (rules, ...) for k, rules in sections})
 
 
 class DocumentsPolicy(Strict):
@@ -382,7 +362,39 @@ class CirculationPolicy(Strict):
         return self
 
 
-# One file per concern: file stem -> schema.
+CaseStage = Literal["research", "handover", "handling", "supervision"]
+
+
+class CloseRules(Strict):
+    id: str = Field(min_length=1)
+    from_stages: list[CaseStage] = Field(min_length=1)
+    open_orders_block: bool
+    awaiting_leader_blocks: bool
+    unsolved_reason_min_chars: int = Field(ge=1, le=500)
+    basis: str = Field(min_length=1)
+
+    @field_validator("from_stages")
+    @classmethod
+    def _no_repeats(cls, stages: list[str]) -> list[str]:
+        if len(set(stages)) != len(stages):
+            raise ValueError("from_stages names a stage twice")
+        return stages
+
+
+class ReopenRules(Strict):
+    id: str = Field(min_length=1)
+    reason_min_chars: int = Field(ge=1, le=500)
+    basis: str = Field(min_length=1)
+
+
+class CasesPolicy(Strict):
+    """结案 and 重新启动: which stages may close, what blocks closing, what must be stated."""
+    version_note: str
+    close: CloseRules
+    reopen: ReopenRules
+
+
+# One file per concern: file stem -> schema (processes: see `schema_of`).
 POLICY_FILES: dict[str, type[Strict]] = {
     "escalation": EscalationPolicy,
     "intake": IntakePolicy,
@@ -391,4 +403,10 @@ POLICY_FILES: dict[str, type[Strict]] = {
     "calendar": CalendarPolicy,
     "processes": ProcessesPolicy,
     "circulation": CirculationPolicy,
+    "cases": CasesPolicy,
 }
+
+
+def schema_of(stem: str) -> type[Strict]:
+    """The schema a policy file is validated with: processes.yaml's follows the registered kinds."""
+    return processes_schema() if stem == "processes" else POLICY_FILES[stem]

@@ -54,7 +54,7 @@ def create_app(engine=None) -> FastAPI:
     def healthz() -> dict:
         return {"ok": True}
 
-    app.include_router(api_routes.router)
+    app.include_router(api_routes.build_router())
     _document_problems(app)
     app.include_router(web_routes.router)
     web_routes.install(app)  # static assets, htmx from node_modules, CSRF + security headers, web error pages

@@ -23,8 +23,10 @@ def client_ip(request: Request) -> str:
 
 
 def field_errors(request: Request, exc: DomainError) -> dict[str, str]:
-    """A domain error as {field: message}, for the form to show next to the field."""
-    return {exc.field or "_form": exc.message(short(language_of(request)))}
+    """A domain error as {field: message}, for the form to show next to the field (every field at
+    fault, when the error names several)."""
+    language = short(language_of(request))
+    return {e.field or "_form": e.message(language) for e in getattr(exc, "errors", [exc])}
 
 
 @router.get("/")

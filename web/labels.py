@@ -1,5 +1,6 @@
 """How the UI names the domain's codes. The English texts are catalogue message ids (msgids):
 the zh_CN catalogue gives the office's own words. `N_` only marks them for extraction."""
+from collections.abc import Callable, Mapping
 
 
 def N_(message: str) -> str:  # noqa: N802 — the gettext convention
@@ -52,6 +53,13 @@ AUDIT_ACTIONS = {
     "case.returned": N_("Returned to the office"),
     "case.stage_changed": N_("Stage changed"),
     "case.result_recorded": N_("Result recorded"),
+    "case.closed": N_("Case closed"),
+    "case.reopened": N_("Case reopened"),
+    "case.resubmitted": N_("Submitted to the leader again"),
+    "case.refused": N_("Attempt refused"),
+    "order.refused": N_("Attempt refused"),
+    "approval.refused": N_("Attempt refused"),
+    "document.refused": N_("Attempt refused"),
     "approval.requested": N_("Approval requested"),
     "approval.approved": N_("Approved"),
     "approval.returned": N_("Returned with a comment"),
@@ -110,35 +118,53 @@ ORDER_STATUSES = {
     "cancelled": N_("Cancelled"),
 }
 
-# Order kinds in English; in Chinese the UI shows the policy's own label_zh (policies/*/orders.yaml).
-ORDER_KINDS = {
-    "stop_payment": N_("Emergency stop-payment"),
-    "freeze": N_("Rapid freeze"),
-    "card_issuance_suspension": N_("Suspend new debit cards and self-service issuance"),
-    "interview_notice": N_("Interview notice"),
-    "circulated_criticism": N_("Public criticism"),
-    "rectification_report": N_("Rectification report"),
-    "lift_measure": N_("Lift a measure"),
-    "outlet_suspension": N_("Suspension of business"),
-    "inspection": N_("Rectification inspection"),
-    "insider_referral": N_("Insider lead referral"),
-    "disciplinary_measure": N_("Disciplinary measure"),
-    "dissuasion_visit": N_("Dissuasion visit"),
-    "dissuasion_call": N_("Dissuasion call"),
-    "dissuasion_sms": N_("Dissuasion text message"),
-    "supervision": N_("Supervision"),
-}
+class _Derived(Mapping):
+    """A table read from the domain's declarations on every look-up, so a kind registered later
+    (a test's) is named too."""
 
-# Reported outcomes in English; in Chinese the domain's names (domain.orders.overview.OUTCOME_NAMES_ZH).
-ORDER_OUTCOMES = {
-    "dissuaded": N_("Dissuaded"),
-    "not_reached": N_("Could not be reached"),
-    "already_lost": N_("Already defrauded (case opened)"),
-    "criminal_detention": N_("Criminal detention"),
-    "administrative_penalty": N_("Administrative penalty"),
-    "education_discipline": N_("Criticism and disciplinary action"),
-    "no_case": N_("No evidence found, no case opened"),
-}
+    def __init__(self, read: Callable[[], dict[str, str]]):
+        self._read = read
+
+    def __getitem__(self, key: str) -> str:
+        return self._read()[key]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
+def _order_kinds() -> dict[str, str]:
+    from domain.orders.kinds import all_kinds
+
+    return {k.name: k.label_en for k in all_kinds().values()}
+
+
+def _process_kinds() -> dict[str, str]:
+    from domain.processes import registry
+
+    return {k.name: k.label_en for k in registry.kinds()}
+
+
+def _outcomes() -> dict[str, str]:
+    from domain.processes import registry
+
+    return {o.code: o.en for k in registry.kinds() for o in k.outcomes}
+
+
+def _process_stages() -> dict[str, str]:
+    from domain.processes import registry
+
+    return {s.code: s.en for k in registry.kinds() for s in k.stages}
+
+
+# Order kinds, process kinds, their stages and outcomes in English, as the domain declares them
+# (domain/orders/kinds.py, domain/processes/registry.py); in Chinese the UI shows the domain's own names.
+ORDER_KINDS: Mapping[str, str] = _Derived(_order_kinds)
+PROCESS_KINDS: Mapping[str, str] = _Derived(_process_kinds)
+PROCESS_STAGES: Mapping[str, str] = _Derived(_process_stages)
+ORDER_OUTCOMES: Mapping[str, str] = _Derived(_outcomes)
 
 NOTICE_KINDS = {
     "new_order": N_("New order"),

@@ -19,6 +19,7 @@ from domain.users.models import User
 from domain.users.service import SYSTEM_ACTOR, require_role
 from httpkit.ids import MAX_ID, RowId
 from httpkit.session import get_session
+from web import case_life
 from web.auth import field_errors
 from web.charts import overdue_rows, weekly_stacked
 from web.deps import is_htmx, web_user
@@ -122,7 +123,7 @@ def _changes(event: AuditEvent) -> list[tuple[str, str, str]]:
             for key in shown if key in after and after.get(key) is not None and before.get(key) != after.get(key)]
 
 
-def _case_context(session: Session, user: User, case_id: int) -> dict:
+def case_context(session: Session, user: User, case_id: int) -> dict:
     case = cases.get(session=session, actor=user, case_id=case_id)
     approvals = overview.approvals_of(session=session, actor=user, case_id=case_id)
     events = overview.timeline(session=session, actor=user, case_id=case_id)
@@ -139,15 +140,17 @@ def _case_context(session: Session, user: User, case_id: int) -> dict:
                 timeline=[(event, _changes(event)) for event in events],
                 actors=overview.display_names(session=session, usernames={e.actor for e in events}),
                 victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
-                now=utcnow(), result_values=result_values, result_errors={})
+                now=utcnow(), result_values=result_values, result_errors={},
+                **case_life.forms(session=session, user=user, case=case, result_values=result_values))
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: RowId, registered: str = "", result: str = "",
+def case_page(request: Request, case_id: RowId, registered: str = "", result: str = "", done: str = "",
               session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     flash = (tr(request, "The case was registered.") if registered
-             else tr(request, "The case's result was saved.") if result else None)
-    return render(request, "office/case.html", user=user, flash=flash, **_case_context(session, user, case_id))
+             else tr(request, "The case's result was saved.") if result
+             else case_life.flash(request, done) if done else None)
+    return render(request, "office/case.html", user=user, flash=flash, **case_context(session, user, case_id))
 
 
 def _solved_at(raw: str) -> datetime | None:
@@ -175,7 +178,7 @@ def record_result(request: Request, case_id: RowId, session: Session = Depends(g
         errors = field_errors(request, exc)
         if "solved_at" in errors:
             errors["solved_on"] = errors.pop("solved_at")
-        context = {**_case_context(session, user, case_id), "result_values": values, "result_errors": errors}
+        context = {**case_context(session, user, case_id), "result_values": values, "result_errors": errors}
         return render(request, "office/case.html", user=user, status_code=exc.status, **context)
     session.commit()
     return RedirectResponse(f"/cases/{case_id}?result=1", status_code=303)

@@ -141,7 +141,7 @@ def order_context(session: Session, user: User, order: Order, *, report: dict | 
         order=order, late=overview.lateness(order), unit_name=overview.unit_name(session=session,
                                                                                  unit_id=order.addressee_unit_id),
         case_number=overview.case_numbers(session=session, actor=user, case_ids={order.case_id}).get(order.case_id),
-        steps=overview.next_statuses(order=order, actor=user), needs_amount=overview.needs_amount(order),
+        steps=overview.next_statuses(session=session, order=order, actor=user), needs_amount=overview.needs_amount(order),
         outcomes=overview.outcome_choices(order), outcome=order.details_dict.get("outcome"),
         evidence=evidence_service.list_for_order(session=session, actor=user, order_id=order.id),
         evidence_types=rules.allowed_types, evidence_max_mb=rules.max_bytes // (1024 * 1024),

@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
 from domain.money import format_wan
-from domain.orders.overview import OUTCOME_NAMES_ZH
-from domain.policy import current_policy
+from domain.orders.kinds import all_kinds as order_kinds
+from domain.orders.overview import outcome_name_zh
 from domain.timeutil import SHANGHAI
 from web import labels
 from web.language import HTML_LANG, SUPPORTED, language_of, short, translations
@@ -110,8 +110,7 @@ def _label(table: dict[str, str]):
 
 
 def _domain_named(english: dict[str, str], chinese):
-    """Codes whose Chinese name is the domain's own (an order kind's label_zh in the policy, an
-    outcome's name): that in Chinese, the catalogue's English in English."""
+    """Codes whose Chinese name is the domain's own (an order kind's or an outcome's declared name): that in Chinese, the catalogue's English in English."""
     @pass_context
     def name(context, key: str | None) -> str:
         if key is None:
@@ -123,8 +122,8 @@ def _domain_named(english: dict[str, str], chinese):
 
 
 def _order_kind_zh(kind: str) -> str | None:
-    rules = current_policy().orders.kinds.get(kind)
-    return rules.label_zh if rules else None
+    declared = order_kinds().get(kind)
+    return declared.label_zh if declared else None
 
 
 def build_environment() -> jinja2.Environment:
@@ -139,7 +138,7 @@ def build_environment() -> jinja2.Environment:
                        field_label=_label(labels.CHANGE_FIELDS), order_status=_label(labels.ORDER_STATUSES),
                        notice_kind=_label(labels.NOTICE_KINDS),
                        order_kind=_domain_named(labels.ORDER_KINDS, _order_kind_zh),
-                       outcome=_domain_named(labels.ORDER_OUTCOMES, OUTCOME_NAMES_ZH.get))
+                       outcome=_domain_named(labels.ORDER_OUTCOMES, outcome_name_zh))
     env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)
     return env
 

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from api.deps import current_user
 from api.fields import Amount
 from api.routers.approvals import ApprovalOut
-from domain.cases import overview
+from domain.cases import life, overview
 from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.cases.service import mask_name, mask_phone
@@ -58,6 +58,9 @@ class CaseOut(BaseModel):
     solved_at: datetime | None = None
     suspects_caught: int = 0
     recovered_cny: str = "0.00"
+    closed_at: datetime | None = None
+    close_outcome: str | None = Field(None, description="结: solved (破案) | unsolved")
+    close_reason: str | None = None
 
     @classmethod
     def of(cls, case: Case) -> "CaseOut":
@@ -69,7 +72,8 @@ class CaseOut(BaseModel):
                    tier_rule_id=case.tier_rule_id, tier_policy_version=case.tier_policy_version,
                    tier_basis=case.tier_basis, leader_id=case.leader_id, supervised=case.supervised,
                    return_comment=case.return_comment, solved_at=case.solved_at,
-                   suspects_caught=case.suspects_caught, recovered_cny=str(from_fen(case.recovered_fen)))
+                   suspects_caught=case.suspects_caught, recovered_cny=str(from_fen(case.recovered_fen)),
+                   closed_at=case.closed_at, close_outcome=case.close_outcome, close_reason=case.close_reason)
 
 
 class CaseResultIn(BaseModel):
@@ -79,6 +83,29 @@ class CaseResultIn(BaseModel):
     solved_at: datetime | None = Field(None, description="破案时间; null: not solved")
     suspects_caught: int = Field(0, ge=0, le=10_000, description="抓获人数")
     recovered_cny: Amount = Field(0, description='挽损金额 in CNY: "120000", "12万" …')
+
+
+class CaseCloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "outcome": "solved", "solved_at": "2026-10-20T09:00:00+08:00", "suspects_caught": 3, "recovered_cny": "12万"}})
+
+    outcome: str = Field(description="solved (破案) | unsolved (未破, with the reason)")
+    reason: str | None = Field(None, max_length=2000, description="未破原因; for a solved case an optional note")
+    solved_at: datetime | None = Field(None, description="破案时间; default: the result already recorded")
+    suspects_caught: int | None = Field(None, description="抓获人数; default: the result already recorded")
+    recovered_cny: Amount | None = Field(None, description="挽损金额; default: the result already recorded")
+
+
+class CaseReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=2000, description="重新启动的原因")
+
+
+class CaseResubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"amount_cny": "52万"}})
+
+    amount_cny: Amount | None = Field(None, description="the corrected amount; none: unchanged")
 
 
 class CaseCreated(CaseOut):
@@ -137,6 +164,30 @@ def record_result(case_id: RowId, body: CaseResultIn, session: Session = Depends
                                suspects_caught=body.suspects_caught, recovered_cny=body.recovered_cny)
     session.flush()
     return CaseOut.of(case)
+
+
+@router.post("/{case_id}/close", response_model=CaseOut)
+def close_case(case_id: RowId, body: CaseCloseIn, session: Session = Depends(get_session),
+               user: User = Depends(current_user)) -> CaseOut:
+    """Office: 结案 — solved (破案, with its result) or unsolved (with the reason), as the policy allows."""
+    case = life.close(session=session, actor=user, case_id=case_id, outcome=body.outcome, reason=body.reason,
+                      solved_at=body.solved_at, suspects_caught=body.suspects_caught, recovered_cny=body.recovered_cny)
+    return CaseOut.of(case)
+
+
+@router.post("/{case_id}/reopen", response_model=CaseOut)
+def reopen_case(case_id: RowId, body: CaseReopenIn, session: Session = Depends(get_session),
+                user: User = Depends(current_user)) -> CaseOut:
+    """Office: 重新启动 a closed case, with the reason; it is handled (办) again."""
+    return CaseOut.of(life.reopen(session=session, actor=user, case_id=case_id, reason=body.reason))
+
+
+@router.post("/{case_id}/resubmit", response_model=ApprovalOut, status_code=status.HTTP_201_CREATED)
+def resubmit_case(case_id: RowId, body: CaseResubmitIn, session: Session = Depends(get_session),
+                  user: User = Depends(current_user)) -> ApprovalOut:
+    """Office: 重新呈报 a case the leader returned, the amount corrected if need be; the new approval
+    goes to the leader of the tier that amount falls in, the returned one stays in the history."""
+    return ApprovalOut.of(life.resubmit(session=session, actor=user, case_id=case_id, amount_cny=body.amount_cny))
 
 
 @router.get("/{case_id}/approvals", response_model=list[ApprovalOut])

@@ -1,4 +1,6 @@
-"""/api/v1/processes: start the cross-department processes and follow them."""
+"""/api/v1/processes: follow the cross-department processes, and record the fraud accounts that
+start reverse audits. The routes that start each kind and act on it are derived from the registry
+(api/routers/process_kinds.py)."""
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, status
@@ -6,9 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from api.deps import current_user
-from api.fields import Amount
 from api.routers.orders import OrderOut
-from domain.processes import payments, reverse_audit
+from domain.processes import reverse_audit
 from domain.processes import queries as process_queries
 from domain.processes.models import Process
 from domain.users.models import User
@@ -56,21 +57,6 @@ class FraudAccountOut(BaseModel):
     reverse_audit: ProcessOut | None
 
 
-class ReverseAuditIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    branch_unit_id: RowId
-    reason: str
-    clerks: list[str] = []
-
-
-class AccountOrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    bank_unit_id: RowId
-    account_number: str
-    amount_cny: Amount
-    case_id: RowId | None = None
-
-
 def _out(session: Session, user: User, process: Process) -> ProcessOut:
     return ProcessOut.of(process, process_queries.visible_data(session=session, actor=user, process=process))
 
@@ -85,36 +71,6 @@ def record_fraud_account(body: FraudAccountIn, session: Session = Depends(get_se
     return FraudAccountOut(id=record.id, account_number=reverse_audit.mask_account(record.account_number),
                            opening_unit_id=record.opening_unit_id,
                            reverse_audit=_out(session, user, process) if process else None)
-
-
-@router.post("/processes/reverse-audit", status_code=status.HTTP_201_CREATED, response_model=ProcessOut)
-def start_reverse_audit(body: ReverseAuditIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
-    process = reverse_audit.start_by_hand(session=session, actor=user, branch_unit_id=body.branch_unit_id,
-                                          reason=body.reason, clerks=body.clerks)
-    session.commit()
-    return _out(session, user, process)
-
-
-@router.post("/processes/stop-payment", status_code=status.HTTP_201_CREATED, response_model=ProcessOut)
-def stop_payment(body: AccountOrderIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
-    """紧急止付: the bank gets the order at once; a third stop-payment of one account is refused."""
-    process = payments.request_stop_payment(session=session, actor=user, **body.model_dump())
-    session.commit()
-    return _out(session, user, process)
-
-
-@router.post("/processes/freeze", status_code=status.HTTP_201_CREATED, response_model=ProcessOut)
-def freeze(body: AccountOrderIn, session: Session = Depends(get_session), user: User = Depends(current_user)):
-    process = payments.request_freeze(session=session, actor=user, **body.model_dump())
-    session.commit()
-    return _out(session, user, process)
-
-
-@router.post("/processes/{process_id}/renew", response_model=ProcessOut)
-def renew_freeze(process_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
-    process = payments.renew_freeze(session=session, actor=user, process_id=process_id)
-    session.commit()
-    return _out(session, user, process)
 
 
 @router.get("/processes", response_model=list[ProcessOut])

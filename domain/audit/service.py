@@ -150,7 +150,10 @@ def verify(*, session: Session, batch: int = 5000) -> ChainReport:
     return ChainReport(checked)
 
 
-def history(*, session: Session, entity_type: str, entity_id: int) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.entity_type == entity_type,
-                                                      AuditEvent.entity_id == entity_id)
-                             .order_by(AuditEvent.seq)).all())
+def history(*, session: Session, entity_type: str, entity_id: int, refusals: bool = False) -> list[AuditEvent]:
+    """What happened to one object, in order. Refused attempts on it ("<entity>.refused") are in the
+    trail too, but they changed nothing: asked for only where someone looks for them."""
+    query = select(AuditEvent).where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+    if not refusals:
+        query = query.where(AuditEvent.action != f"{entity_type}.refused")
+    return list(session.exec(query.order_by(AuditEvent.seq)).all())

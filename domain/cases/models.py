@@ -1,7 +1,7 @@
 """A fraud case as the office registers it, and where it stands along 研→交→办→督→结."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer
+from sqlalchemy import BigInteger, Column, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from domain.timeutil import UTCDateTime
@@ -11,8 +11,10 @@ STAGES: tuple[str, ...] = ("research", "handover", "handling", "supervision", "c
 STAGE_NAMES_ZH = {"research": "研", "handover": "交", "handling": "办", "supervision": "督", "closed": "结"}
 
 # none: below every tier; awaiting: an approval is pending; taken: a leader took it (包案);
-# returned: the leader sent it back to the office with a comment.
+# returned: the leader sent it back to the office with a comment (the office may correct and resubmit).
 ESCALATION_STATES: tuple[str, ...] = ("none", "awaiting", "taken", "returned")
+# How the office closed a case (结): solved (破案) or closed unsolved with a reason.
+CLOSE_OUTCOMES: tuple[str, ...] = ("solved", "unsolved")
 
 
 class Case(SQLModel, table=True):
@@ -42,3 +44,7 @@ class Case(SQLModel, table=True):
     suspects_caught: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))  # 抓获人数
     recovered_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))  # 挽损
     recovered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, index=True))
+    # 结: when, how (CLOSE_OUTCOMES) and in the office's words why; cleared when the case is reopened.
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    close_outcome: str | None = Field(default=None, max_length=16)
+    close_reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -9,7 +9,7 @@ from sqlmodel import Session, func, or_, select
 
 from domain.audit import service as audit
 from domain.cases.models import Case
-from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.errors import Forbidden, InvalidInput, NotFound, raise_all
 from domain.escalation import service as escalation
 from domain.escalation.models import Approval
 from domain.money import AmountError, parse_cny, to_fen
@@ -170,6 +170,40 @@ def list_cases(*, session: Session, actor: User, offset: int = 0, limit: int = 5
 MAX_SUSPECTS = 10_000
 
 
+def validated_result(*, case: Case, solved_at: datetime | None, suspects_caught: object, recovered_cny: object,
+                     now: datetime) -> tuple[dict, list[InvalidInput]]:
+    """A case's result as the columns it sets (solved_at, suspects_caught, recovered_fen), and every
+    field at fault (all of them, for a form to show at once)."""
+    errors: list[InvalidInput] = []
+    solved = None
+    if solved_at is not None:
+        try:  # a year like 0001 or 9999 is refused before any zone arithmetic (issue 16, finding 8)
+            solved = plausible_past(solved_at, field="solved_at", label_zh="破案时间")
+        except InvalidInput as refused:
+            errors.append(refused)
+    if solved is not None and (solved > now + _ALLOWED_CLOCK_SKEW or solved < case.reported_at - timedelta(days=1)):
+        errors.append(InvalidInput("bad_solved_at", "破案时间须在报案之后、不晚于现在",
+                                   "solved_at must lie between the report and now", field="solved_at"))
+    try:
+        caught = int(str(suspects_caught).strip() or 0) if not isinstance(suspects_caught, bool) else -1
+    except ValueError:
+        caught = -1
+    if not 0 <= caught <= MAX_SUSPECTS:
+        errors.append(InvalidInput("bad_suspects_caught", f"抓获人数须为 0 至 {MAX_SUSPECTS} 的整数",
+                                   f"suspects_caught must be a whole number from 0 to {MAX_SUSPECTS}",
+                                   field="suspects_caught"))
+    try:
+        recovered = to_fen(parse_cny(recovered_cny)) if str(recovered_cny or "").strip() else 0
+    except (ValueError, ArithmeticError):
+        recovered = None
+        errors.append(InvalidInput("bad_recovered", "挽损金额须为金额，如 12000 或 1.2万", "recovered must be an amount",
+                                   field="recovered_cny"))
+    if recovered is not None and not 0 <= recovered <= case.amount_fen:
+        errors.append(InvalidInput("recovered_out_of_range", "挽损金额不能为负，也不能超过被骗金额",
+                                   "recovered must be between zero and the case's amount", field="recovered_cny"))
+    return {"solved_at": solved, "suspects_caught": caught, "recovered_fen": recovered}, errors
+
+
 def record_result(*, session: Session, actor: User, case_id: int, solved_at: datetime | None,
                   suspects_caught: object, recovered_cny: object) -> Case:
     """The police's result for a case: solved (破案) when, people caught (抓获), money returned to
@@ -179,25 +213,10 @@ def record_result(*, session: Session, actor: User, case_id: int, solved_at: dat
     if case is None:
         raise NotFound("case_not_found", f"案件 {case_id} 不存在", f"case {case_id} does not exist")
     now = utcnow()
-    solved = plausible_past(solved_at, field="solved_at", label_zh="破案时间") if solved_at is not None else None
-    if solved is not None and (solved > now + _ALLOWED_CLOCK_SKEW or solved < case.reported_at - timedelta(days=1)):
-        raise InvalidInput("bad_solved_at", "破案时间须在报案之后、不晚于现在", "solved_at must lie between the report and now",
-                           field="solved_at")
-    try:
-        caught = int(str(suspects_caught).strip() or 0) if not isinstance(suspects_caught, bool) else -1
-    except ValueError:
-        caught = -1
-    if not 0 <= caught <= MAX_SUSPECTS:
-        raise InvalidInput("bad_suspects_caught", f"抓获人数须为 0 至 {MAX_SUSPECTS} 的整数",
-                           f"suspects_caught must be a whole number from 0 to {MAX_SUSPECTS}", field="suspects_caught")
-    try:
-        recovered = to_fen(parse_cny(recovered_cny)) if str(recovered_cny or "").strip() else 0
-    except (ValueError, ArithmeticError):
-        raise InvalidInput("bad_recovered", "挽损金额须为金额，如 12000 或 1.2万", "recovered must be an amount",
-                           field="recovered_cny") from None
-    if not 0 <= recovered <= case.amount_fen:
-        raise InvalidInput("recovered_out_of_range", "挽损金额不能为负，也不能超过被骗金额",
-                           "recovered must be between zero and the case's amount", field="recovered_cny")
+    result, errors = validated_result(case=case, solved_at=solved_at, suspects_caught=suspects_caught,
+                                      recovered_cny=recovered_cny, now=now)
+    raise_all(errors)
+    solved, caught, recovered = result["solved_at"], result["suspects_caught"], result["recovered_fen"]
     before = {"solved_at": case.solved_at, "suspects_caught": case.suspects_caught, "recovered_fen": case.recovered_fen}
     if recovered != case.recovered_fen:
         case.recovered_at = now if recovered else None

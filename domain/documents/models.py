@@ -10,20 +10,11 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from domain.documents.kinds import DOCUMENT_KINDS
 from domain.timeutil import UTCDateTime
 
-# kind -> the document's name as printed and shown on the verification page
-KIND_NAMES_ZH: dict[str, str] = {
-    "supervision_order": "督办通知书",
-    "reverse_audit_order": "倒查通知",
-    "suspension_order": "停业整顿通知书",
-    "interview_notice": "约谈通知书",
-    "referral_letter": "线索移送函",
-    "stop_payment_notice": "紧急止付通知书",
-    "freeze_notice": "协助冻结通知书",
-    "circular": "通报",
-    "rectification_notice": "整改通知书",
-}
+# kind -> the document's name as printed and shown on the verification page (declared in .kinds)
+KIND_NAMES_ZH: dict[str, str] = {k.name: k.name_zh for k in DOCUMENT_KINDS.values()}
 KINDS: tuple[str, ...] = tuple(KIND_NAMES_ZH)
 
 STATUSES: tuple[str, ...] = ("in_force", "superseded", "revoked")

@@ -13,21 +13,17 @@ from sqlmodel import Session, select
 
 from domain.audit import service as audit
 from domain.documents import codes, numbering, render, storage
-from domain.documents.models import KIND_NAMES_ZH, KINDS, STATUS_NAMES_ZH, Document, DocumentRendition
+from domain.documents.machine import DOCUMENT, ISSUER_ROLES
+from domain.documents.models import KIND_NAMES_ZH, KINDS, Document, DocumentRendition
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.policy import current_policy
 from domain.timeutil import SHANGHAI, utcnow
 from domain.users.models import User
 from policies.loader import PolicySet
 
-ISSUER_ROLES = ("office", "admin")
 READER_ROLES = ("office", "admin", "auditor")
 
-# Allowed status changes (from, to) and who may make them; checked in `_transition` only.
-TRANSITIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("in_force", "superseded"): ISSUER_ROLES,  # a corrected version was issued
-    ("in_force", "revoked"): ISSUER_ROLES,
-}
+# Who may change a document's status from which to which: its machine (domain/documents/machine.py).
 
 _LIMITS = {"addressee": 200, "title": 200, "paragraph": 2000, "cell": 200, "cc": 100}
 _MAX_PARAGRAPHS, _MAX_MEASURES, _MAX_CC = 50, 50, 20
@@ -66,6 +62,10 @@ class DocumentIn:
 
 
 Actor = User | str  # a person (role-checked) or a system actor such as "system:orders-flow"
+
+
+def actor_name_of(actor: Actor) -> str:
+    return actor if isinstance(actor, str) else actor.username
 
 
 def _actor_name(actor: Actor, roles: tuple[str, ...]) -> str:
@@ -200,24 +200,16 @@ def _locked(session: Session, document_id: int) -> Document:
     return doc
 
 
-def _transition(doc: Document, to_status: str, actor: Actor) -> str:
-    allowed = TRANSITIONS.get((doc.status, to_status))
-    if allowed is None:
-        raise Conflict("document_transition_forbidden",
-                       f"{doc.number}（第{doc.version}版）当前状态为“{STATUS_NAMES_ZH[doc.status]}”，"
-                       f"不能改为“{STATUS_NAMES_ZH[to_status]}”",
-                       f"document {doc.id} is {doc.status} and cannot become {to_status}")
-    return _actor_name(actor, allowed)
-
-
 def reissue(*, session: Session, actor: Actor, document_id: int, correction: DocumentIn,
             policy: PolicySet | None = None, now: datetime | None = None) -> Document:
     """A corrected re-issue: the same number as the next version, with a new verification code;
     the version it corrects becomes superseded. The kind and the issuing body stay those of the
     original (the number belongs to them)."""
-    _actor_name(actor, ISSUER_ROLES)  # who asks is checked first: a refusal tells nothing of the document
+    # Who asks is checked first: a refusal tells nothing of the document.
+    DOCUMENT.check_role(session=session, actor=actor, action="supersede", entity_id=document_id)
     old = _locked(session, document_id)
-    actor_name = _transition(old, "superseded", actor)
+    actor_name = actor_name_of(actor)
+    DOCUMENT.check(session=session, actor=actor, obj=old, action="supersede")
     policy = policy or current_policy()
     if correction.kind != old.kind:
         raise InvalidInput("kind_cannot_change", f"更正不能改变公文种类（原为{KIND_NAMES_ZH[old.kind]}），请另行发文",
@@ -227,8 +219,8 @@ def reissue(*, session: Session, actor: Actor, document_id: int, correction: Doc
         content[key] = old.content[key]
     now = now or utcnow()
     before = public_view(old)
-    old.status = "superseded"
-    session.add(old)
+    DOCUMENT.apply(session=session, actor=actor, obj=old, action="supersede", before=before,
+                   after=public_view(old) | {"status": "superseded"}, now=now)
     new = Document(kind=old.kind, issuing_code=old.issuing_code, year=old.year, serial=old.serial,
                    number=old.number, version=old.version + 1, supersedes_id=old.id, status="in_force",
                    order_id=correction.order_id if correction.order_id is not None else old.order_id,
@@ -239,25 +231,22 @@ def reissue(*, session: Session, actor: Actor, document_id: int, correction: Doc
     except IntegrityError:  # the row lock prevents this; the unique supersedes_id is the backstop
         raise Conflict("document_already_corrected", f"{old.number}第{old.version}版已被更正",
                        f"version {old.version} of {old.number} was already corrected") from None
-    audit.record(session=session, actor=actor_name, action="document.superseded", entity_type="document",
-                 entity_id=old.id, before=before, after=public_view(old), at=now)
     audit.record(session=session, actor=actor_name, action="document.reissued", entity_type="document",
                  entity_id=new.id, after=public_view(new), at=now, rule=f"documents@{content['policy_version'][:12]}")
     return new
 
 
 def revoke(*, session: Session, actor: Actor, document_id: int, reason: str, now: datetime | None = None) -> Document:
-    _actor_name(actor, ISSUER_ROLES)  # who asks is checked first: a refusal tells nothing of the document
+    # Who asks is checked first: a refusal tells nothing of the document.
+    DOCUMENT.check_role(session=session, actor=actor, action="revoke", entity_id=document_id)
     doc = _locked(session, document_id)
-    actor_name = _transition(doc, "revoked", actor)
+    DOCUMENT.check(session=session, actor=actor, obj=doc, action="revoke")
     reason = _clean(reason, "撤销理由", "reason", 500)
     now = now or utcnow()
     before = public_view(doc)
-    doc.status, doc.revoked_at, doc.revoke_reason = "revoked", now, reason
-    session.add(doc)
-    session.flush()
-    audit.record(session=session, actor=actor_name, action="document.revoked", entity_type="document",
-                 entity_id=doc.id, before=before, after={**public_view(doc), "reason": reason}, at=now)
+    DOCUMENT.apply(session=session, actor=actor, obj=doc, action="revoke", values={"revoked_at": now,
+                   "revoke_reason": reason}, before=before, after={**public_view(doc), "status": "revoked",
+                                                                  "reason": reason}, now=now)
     return doc
 
 

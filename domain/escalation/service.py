@@ -11,22 +11,21 @@ from sqlmodel import Session, select
 
 from domain.audit import service as audit
 from domain.cases.models import Case
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.cases.machine import CASE_ESCALATION, CASE_STAGE
+from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.escalation.machine import APPROVAL
 from domain.escalation.models import Approval
 from domain.policy import current_policy
 from domain.timeutil import utcnow
+from domain.transitions import withdraw
 from domain.users.models import User
 from domain.users.service import SYSTEM_ACTOR, active_leader
 from policies.escalation import next_leader_tier, tier_rule_for_leader
 from policies.loader import PolicySet
 
-# Allowed transitions of an approval and who may make them (one table, one guard).
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("pending", "approved"): "approver",
-    ("pending", "returned"): "approver",
-    ("pending", "escalated"): "system",
-}
-DECISIONS = {"approve": "approved", "return": "returned"}
+# Who may move an approval from which status to which: its machine (domain/escalation/machine.py);
+# a case's escalation state and stage move through theirs (domain/cases/machine.py).
+DECISIONS = {"approve": "approved", "return": "returned"}  # the decision → its status
 
 
 def _approval_view(a: Approval) -> dict:
@@ -70,31 +69,14 @@ def decide(*, session: Session, actor: User, approval_id: int, decision: str, co
     if comment and len(comment) > 2000:
         raise InvalidInput("comment_too_long", "意见最长 2000 字", "comment is longer than 2000 characters",
                            field="comment")
-    approval = session.get(Approval, approval_id)
-    if approval is None or (actor.role != "leader" or approval.approver_id != actor.id):
-        if approval is not None and actor.role == "leader":
-            raise Forbidden("not_your_approval", "此审批不是呈报给您的，您不能审批",
-                            "this approval is addressed to another leader")
-        if approval is None:
-            raise NotFound("approval_not_found", f"审批 {approval_id} 不存在", f"approval {approval_id} does not exist")
-        raise Forbidden("role_forbidden", "只有领导可以审批", "only leaders decide approvals")
-    target = DECISIONS[decision]
-    assert TRANSITIONS[("pending", target)] == "approver"
-    before = _approval_view(approval)
-    now = utcnow()
-    # The WHERE status='pending' is the guard: of two racing decisions, one updates a row.
-    changed = session.execute(
-        update(Approval).where(Approval.id == approval_id, Approval.status == "pending")
-        .values(status=target, decided_at=now, decided_by_id=actor.id, comment=comment, follow_up_pending=True)
-    ).rowcount
-    if changed != 1:
-        session.refresh(approval)
-        raise Conflict("already_decided", f"此审批已处理（当前状态：{approval.status}），不能重复审批",
-                       f"this approval is already {approval.status}")
-    session.refresh(approval)
-    audit.record(session=session, actor=actor.username, action=f"approval.{target}", entity_type="approval",
-                 entity_id=approval.id, before=before, after=_approval_view(approval), rule=approval.rule_id, at=now)
-    return approval
+    approval = get(session=session, approval_id=approval_id)
+    # The machine checks the role, the approver and the status; of two racing decisions, one
+    # updates the row.
+    return APPROVAL.apply(session=session, actor=actor, obj=approval, action=decision, before=_approval_view(approval),
+                          values={"decided_at": utcnow(), "decided_by_id": actor.id, "comment": comment,
+                                  "follow_up_pending": True},
+                          after={**_approval_view(approval), "decided_by_id": actor.id, "comment": comment},
+                          rule=approval.rule_id)
 
 
 # ---- automatic follow-ups (called by the flows; each one idempotent) ----
@@ -134,27 +116,25 @@ def apply_decision(*, session: Session, approval_id: int, policy: PolicySet | No
     approval = session.get(Approval, approval_id)
     session.refresh(approval)
     case = session.get(Case, approval.case_id)
-    before = {"stage": case.stage, "escalation_state": case.escalation_state, "leader_id": case.leader_id,
-              "supervised": case.supervised}
     if approval.status == "approved":
         rule = tier_rule_for_leader(policy.escalation, approval.leader_tier)
-        case.leader_id, case.escalation_state, case.stage = approval.approver_id, "taken", "handling"
-        session.add(case)
-        audit.record(session=session, actor=SYSTEM_ACTOR, action="case.taken", entity_type="case", entity_id=case.id,
-                     before=before, after={**before, "stage": "handling", "escalation_state": "taken",
-                                           "leader_id": case.leader_id}, rule=approval.rule_id, at=now)
-        if rule is not None and rule.supervise:
-            case.supervised, case.stage = True, "supervision"
-            audit.record(session=session, actor=SYSTEM_ACTOR, action="case.listed_for_supervision",
-                         entity_type="case", entity_id=case.id, before={"supervised": False, "stage": "handling"},
-                         after={"supervised": True, "stage": "supervision"}, rule=rule.id, at=now)
+        CASE_ESCALATION.apply(session=session, actor=SYSTEM_ACTOR, obj=case, action="take",
+                              values={"leader_id": approval.approver_id}, before={"leader_id": case.leader_id},
+                              after={"leader_id": approval.approver_id}, rule=approval.rule_id, now=now)
+        if CASE_STAGE.move_for("take", case.stage):  # 研/交 → 办; a later stage is never moved back
+            CASE_STAGE.apply(session=session, actor=SYSTEM_ACTOR, obj=case, action="take", rule="cases.stage.handling",
+                             after={"leader_id": case.leader_id}, now=now)
+        if rule is not None and rule.supervise and CASE_STAGE.move_for("supervise", case.stage):
+            CASE_STAGE.apply(session=session, actor=SYSTEM_ACTOR, obj=case, action="supervise",
+                             values={"supervised": True}, before={"supervised": case.supervised},
+                             after={"supervised": True}, rule=rule.id, now=now)
             return "taken_and_supervised"
         return "taken"
-    case.escalation_state, case.stage, case.return_comment = "returned", "research", approval.comment
-    session.add(case)
-    audit.record(session=session, actor=SYSTEM_ACTOR, action="case.returned", entity_type="case", entity_id=case.id,
-                 before=before, after={**before, "stage": "research", "escalation_state": "returned",
-                                       "return_comment": approval.comment}, rule=approval.rule_id, at=now)
+    # Returned: only the escalation state says so; the stage the case reached stays.
+    CASE_ESCALATION.apply(session=session, actor=SYSTEM_ACTOR, obj=case, action="return",
+                          values={"return_comment": approval.comment}, before={"stage": case.stage},
+                          after={"stage": case.stage, "return_comment": approval.comment}, rule=approval.rule_id,
+                          now=now)
     return "returned"
 
 
@@ -186,16 +166,13 @@ def escalate(*, session: Session, approval_id: int, policy: PolicySet | None = N
     upper = next_leader_tier(policy.escalation, approval.leader_tier)
     if upper is None:
         return None
-    changed = session.execute(
-        update(Approval).where(Approval.id == approval_id, Approval.status == "pending")
-        .values(status="escalated")
-    ).rowcount
-    if changed != 1:
-        return None
-    session.refresh(approval)
-    audit.record(session=session, actor=SYSTEM_ACTOR, action="approval.escalated", entity_type="approval",
-                 entity_id=approval_id, before={"status": "pending", "leader_tier": approval.leader_tier},
-                 after={"status": "escalated", "next_tier": upper}, rule="approval.decide_within", at=now)
+    try:
+        APPROVAL.apply(session=session, actor=SYSTEM_ACTOR, obj=approval, action="escalate",
+                       before={"leader_tier": approval.leader_tier}, after={"next_tier": upper},
+                       rule="approval.decide_within", now=now)
+    except DomainError as lost:
+        withdraw(session, lost)
+        return None  # decided meanwhile: nothing to escalate (the flow's step stays idempotent)
     case = session.get(Case, approval.case_id)
     return request_approval(session=session, case=case, leader_tier=upper,
                             rule_id=f"escalation_chain:{approval.leader_tier}->{upper}", policy=policy, now=now,

@@ -4,10 +4,12 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain.documents import service as documents
+from domain.documents.kinds import DOCUMENT_KINDS
 from domain.documents.models import Document
 from domain.documents.service import _LIMITS as DOCUMENT_LIMITS
 from domain.errors import NotFound
 from domain.money import format_wan
+from domain.orders import kinds as order_kinds
 from domain.orders import service as orders
 from domain.orders.models import Order
 from domain.policy import current_policy
@@ -25,7 +27,7 @@ def _when(moment) -> str:
 
 def document_in(*, session: Session, order: Order) -> documents.DocumentIn:
     policy = current_policy()
-    rules = policy.orders.kinds[order.kind]
+    rules, kind = policy.orders.kinds[order.kind], order_kinds.get(order.kind)
     addressee = session.get(Unit, order.addressee_unit_id)
     details = order.details_dict
     # One paragraph per line of the instructions (a document paragraph holds no line breaks), each
@@ -41,19 +43,14 @@ def document_in(*, session: Session, order: Order) -> documents.DocumentIn:
                       f"逾期未办的，将予以催办并挂牌督办。")
     paragraphs.append(f"依据：{rules.basis}。")
     return documents.DocumentIn(
-        kind=rules.document, addressee=addressee.name, title=_title(order.title, rules.document),
+        kind=kind.document, addressee=addressee.name, title=_title(order.title, kind.document),
         paragraphs=paragraphs, order_id=order.id, idempotency_key=f"order:{order.id}",
-        measures=[documents.MeasureRow(measure=rules.label_zh, unit=addressee.name,
+        measures=[documents.MeasureRow(measure=kind.label_zh, unit=addressee.name,
                                        deadline=_when(order.complete_by).removesuffix("前"))])
 
 
-_TITLES = {"supervision_order": "督办通知", "reverse_audit_order": "倒查通知", "suspension_order": "停业整顿通知",
-           "interview_notice": "约谈通知", "referral_letter": "线索移送函", "stop_payment_notice": "紧急止付通知",
-           "freeze_notice": "冻结通知", "circular": "通报", "rectification_notice": "整改通知"}
-
-
 def _kind_title(kind: str) -> str:
-    return _TITLES.get(kind, "通知")
+    return DOCUMENT_KINDS[kind].title_zh if kind in DOCUMENT_KINDS else "通知"
 
 
 def _title(order_title: str, kind: str) -> str:

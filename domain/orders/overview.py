@@ -15,8 +15,9 @@ from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.errors import Forbidden, InvalidInput
 from domain.orders import service as orders
+from domain.orders.machine import ORDER
 from domain.orders.models import OPEN_STATUSES, Order
-from domain.processes import dissuasion, referral
+from domain.processes import registry as process_kinds
 from domain.units.models import Unit
 from domain.units.tree import in_tree_order
 from domain.users.models import User
@@ -24,8 +25,11 @@ from domain.users.models import User
 # What the unit owes while an order is in these statuses: 签收 (acknowledge) or 反馈 (report).
 AWAITING_ACKNOWLEDGEMENT = ("issued",)
 AWAITING_REPORT = ("acknowledged", "in_progress", "returned")
-# The outcomes an order may list (内鬼移送, 劝阻), in the office's words.
-OUTCOME_NAMES_ZH = {**dissuasion.OUTCOME_ZH, **referral.OUTCOME_ZH}
+
+
+def outcome_name_zh(code: str) -> str | None:
+    """An outcome an order may list (内鬼移送, 劝阻), in the office's words (the process kinds name them)."""
+    return process_kinds.outcome_names_zh().get(code)
 
 
 def _visible(query, session: Session, actor: User):
@@ -138,15 +142,10 @@ def overdue(*, session: Session, actor: User, units: int = 10) -> tuple[OverdueF
 
 # ---- one order ----
 
-def next_statuses(*, order: Order, actor: User) -> frozenset[str]:
-    """The statuses this person may move the order to now, as the service's transition table says."""
-    if actor.role in orders.ADDRESSEE_ROLES:
-        party = "addressee"
-    elif actor.role in orders.OFFICE_ROLES:
-        party = "office"
-    else:
-        return frozenset()
-    return frozenset(to for (source, to), who in orders.TRANSITIONS.items() if source == order.status and who == party)
+def next_statuses(*, session: Session, order: Order, actor: User) -> frozenset[str]:
+    """The statuses this person may move the order to now, as the order's machine says (the page
+    shows those actions' buttons and nothing else)."""
+    return frozenset(move.target for move in ORDER.allowed(session=session, actor=actor, obj=order))
 
 
 def needs_amount(order: Order) -> bool:
@@ -156,7 +155,7 @@ def needs_amount(order: Order) -> bool:
 
 def outcome_choices(order: Order) -> list[tuple[str, str]]:
     """The outcomes the order lists (code, Chinese name); empty when it takes none."""
-    return [(code, OUTCOME_NAMES_ZH.get(code, code)) for code in order.details_dict.get("outcomes") or []]
+    return [(code, outcome_name_zh(code) or code) for code in order.details_dict.get("outcomes") or []]
 
 
 def timeline(*, session: Session, actor: User, order_id: int) -> list[AuditEvent]:

@@ -14,12 +14,16 @@ from sqlmodel import Session, and_, func, or_, select
 
 from domain.audit import service as audit
 from domain.cases.models import Case
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.cases.machine import CASE_STAGE
+from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from domain.money import parse_cny, to_fen
-from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Notice, Order
+from domain.orders import kinds as order_kinds
+from domain.orders.machine import ADDRESSEE_ROLES, OFFICE_ROLES, ORDER
+from domain.orders.models import OPEN_STATUSES, Notice, Order
 from domain.policy import current_policy
 from domain.processes.models import Process
 from domain.timeutil import utcnow
+from domain.transitions import withdraw
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
@@ -28,23 +32,9 @@ from policies.loader import PolicySet
 
 log = logging.getLogger("lianban.orders")
 
-# (from, to) → who may do it: the addressee unit's liaison, the office, or the system (flows).
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("issued", "acknowledged"): "addressee",
-    ("acknowledged", "in_progress"): "addressee",
-    ("returned", "in_progress"): "addressee",
-    ("acknowledged", "reported"): "addressee",
-    ("in_progress", "reported"): "addressee",
-    ("returned", "reported"): "addressee",
-    ("reported", "accepted"): "office",
-    ("reported", "returned"): "office",
-    ("accepted", "closed"): "office",
-    **{(status, "cancelled"): "office" for status in OPEN_STATUSES},
-}
-ADDRESSEE_ROLES = ("liaison", "police")
+# Who may move an order from which status to which: the order's machine (domain/orders/machine.py).
 # 止付、冻结: the report states the amount actually stopped or frozen.
 REPORTED_AMOUNT_KINDS = ("stop_payment", "freeze")
-OFFICE_ROLES = ("office", "admin")
 MAX_INSTRUCTIONS = 2000  # a document paragraph's limit (domain/documents/service.py)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks and tabs are fine
 SYSTEM_ACTORS = "system:"
@@ -97,8 +87,8 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
         existing = session.exec(select(Order).where(Order.process_id == process_id, Order.step_key == step_key)).first()
         if existing is not None:
             return existing
-    rules = policy.orders.kinds.get(kind)
-    if rules is None:
+    declared, rules = order_kinds.get(kind), policy.orders.kinds.get(kind)
+    if rules is None:  # declared, but the city's orders.yaml gives it no deadlines
         raise InvalidInput("unknown_order_kind", f"未知的指令类型：{kind}", f"unknown order kind: {kind}", field="kind")
     addressee = session.get(Unit, addressee_unit_id)
     if addressee is None:
@@ -113,7 +103,7 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
                   acknowledge_by=calendar.deadline(now, rules.acknowledge_within, ends),
                   complete_by=calendar.deadline(now, rules.complete_within, ends),
                   sealed_from_unit_id=sealed_from_unit_id, policy_version=policy.file_version("orders"),
-                  document_due=rules.document is not None)
+                  document_due=declared.document is not None)
     order.next_check_at = order.acknowledge_by
     try:
         with session.begin_nested():
@@ -126,7 +116,7 @@ def issue(*, session: Session, issued_by: str, kind: str, addressee_unit_id: int
                  after={**view(order), "title": order.title, "case_id": case_id, "process_id": process_id},
                  rule=f"orders.{kind}", at=now)
     notify(session=session, unit_id=addressee.id, kind="new_order", order_id=order.id, now=now,
-           message=f"新指令：{rules.label_zh}「{order.title}」，请于时限内签收")
+           message=f"新指令：{declared.label_zh}「{order.title}」，请于时限内签收")
     if case_id is not None:
         _hand_over(session, case_id, actor=issued_by, order_id=order.id, now=now)
     log.info("order_issued order_id=%s kind=%s unit_id=%s process_id=%s", order.id, kind, addressee.id, process_id)
@@ -137,13 +127,13 @@ def _hand_over(session: Session, case_id: int, *, actor: str, order_id: int, now
     """研→交 (seed 000's closed loop): the first order issued for a case still being researched
     hands it over to the member units. Later stages (办, 督, 结) are not moved back."""
     case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
-    if case is None or case.stage != "research":
+    if case is None or not CASE_STAGE.move_for("hand_over", case.stage):
         return
-    case.stage = "handover"
-    session.add(case)
-    audit.record(session=session, actor=actor, action="case.stage_changed", entity_type="case", entity_id=case.id,
-                 before={"stage": "research"}, after={"stage": "handover", "order_id": order_id},
-                 rule="cases.stage.handover", at=now)
+    try:  # the issuer's name in the trail; the move itself is the order's automatic consequence
+        CASE_STAGE.apply(session=session, actor=actor, obj=case, action="hand_over", after={"order_id": order_id},
+                         rule="cases.stage.handover", now=now)
+    except DomainError as done:  # another order handed it over at the same moment
+        withdraw(session, done)
 
 
 def issue_by_office(*, session: Session, actor: User, kind: str, addressee_unit_id: int, title: str,
@@ -221,53 +211,59 @@ def list_orders(*, session: Session, actor: User, status: str | None = None, kin
 
 # ---- transitions ----
 
-def _transition(*, session: Session, order: Order, to: str, actor_name: str, values: dict | None = None,
+def _transition(*, session: Session, order: Order, action: str, actor, values: dict | None = None,
                 rule: str | None = None, now: datetime) -> Order:
+    """Move the order through its machine: the guard checks who and from where, the UPDATE is
+    conditional on the status seen, the audit entry is written with it."""
     source = order.status
-    if (source, to) not in TRANSITIONS:
-        raise Conflict("bad_transition", f"指令当前状态为“{STATUS_NAMES_ZH.get(source, source)}”，不能改为“{STATUS_NAMES_ZH.get(to, to)}”",
-                       f"an order that is {source} cannot become {to}")
+    move = ORDER.move_for(action, source)  # None: the guard in `apply` refuses it
+    target = move.target if move else source
     before = view(order)
-    values = {**(values or {}), "status": to, "next_check_at": _now_due(order, to, now)}
-    changed = session.execute(update(Order).where(Order.id == order.id, Order.status == source).values(**values)).rowcount
-    if changed != 1:
-        session.refresh(order)
-        raise Conflict("already_changed", f"指令已被他人处理（当前状态：{STATUS_NAMES_ZH.get(order.status, order.status)}）",
-                       f"the order was changed meanwhile; it is now {order.status}")
-    session.refresh(order)
+    values = {**(values or {}), "next_check_at": _now_due(order, target, now)}
+    ORDER.apply(session=session, actor=actor, obj=order, action=action, values=values, before=before,
+                after={**view(order), "status": target,
+                       **{k: v for k, v in values.items() if k.endswith(("_text", "comment", "reason", "_fen", "details"))}},
+                rule=rule or f"orders.{order.kind}", now=now)
     if order.process_id is not None:
         # The process's flow looks again (e.g. a rectification accepted → lift the suspension).
         session.execute(update(Process).where(Process.id == order.process_id).values(needs_advance=True))
-    audit.record(session=session, actor=actor_name, action=f"order.{to}", entity_type="order", entity_id=order.id,
-                 before=before, after={**view(order), **{k: v for k, v in values.items() if k.endswith(("_text", "comment", "reason", "_fen", "details"))}},
-                 rule=rule or f"orders.{order.kind}", at=now)
-    log.info("order_transition order_id=%s from=%s to=%s actor=%s", order.id, source, to, actor_name)
+    log.info("order_transition order_id=%s from=%s to=%s actor=%s", order.id, source, target, order_actor(actor))
     return order
 
 
-def _as_addressee(session: Session, actor: User, order_id: int) -> Order:
-    _require(actor, ADDRESSEE_ROLES)
-    return get(session=session, actor=actor, order_id=order_id)
+def order_actor(actor) -> str:
+    return actor if isinstance(actor, str) else actor.username
+
+
+def _for(session: Session, actor: User, order_id: int, action: str) -> Order:
+    """The order an action is asked on: the role is checked before the order is read (a refusal
+    then says nothing of it); the relation and the status by the machine."""
+    ORDER.check_role(session=session, actor=actor, action=action, entity_id=order_id)
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order_not_found", f"指令 {order_id} 不存在", f"order {order_id} does not exist")
+    return order
 
 
 def acknowledge(*, session: Session, actor: User, order_id: int) -> Order:
     """签收: one click; a second acknowledgement (or a colleague's at the same moment) is refused."""
-    order = _as_addressee(session, actor, order_id)
+    order = _for(session, actor, order_id, "acknowledge")
     now = utcnow()
-    return _transition(session=session, order=order, to="acknowledged", actor_name=actor.username, now=now,
+    return _transition(session=session, order=order, action="acknowledge", actor=actor, now=now,
                        values={"acknowledged_at": now, "acknowledged_by_id": actor.id})
 
 
 def start_work(*, session: Session, actor: User, order_id: int) -> Order:
-    order = _as_addressee(session, actor, order_id)
-    return _transition(session=session, order=order, to="in_progress", actor_name=actor.username, now=utcnow())
+    order = _for(session, actor, order_id, "start")
+    return _transition(session=session, order=order, action="start", actor=actor, now=utcnow())
 
 
 def report(*, session: Session, actor: User, order_id: int, text: str, amount_cny: object = None,
            outcome: str | None = None) -> Order:
     """反馈: what was done, for stop-payments and freezes the amount actually held, and for orders
     whose details list `outcomes` (内鬼移送, 劝阻) which one it was."""
-    order = _as_addressee(session, actor, order_id)
+    order = _for(session, actor, order_id, "report")
+    ORDER.check(session=session, actor=actor, obj=order, action="report")  # whose it is, before the form
     text = (text or "").strip()
     if not text or len(text) > 5000:
         raise InvalidInput("bad_report", "反馈内容不能为空，最长5000字", "the report must be 1 to 5000 characters",
@@ -292,26 +288,25 @@ def report(*, session: Session, actor: User, order_id: int, text: str, amount_cn
                                f"outcome must be one of: {', '.join(allowed)}" if allowed else "this order takes no outcome",
                                field="outcome")
         values["details"] = json.dumps({**details, "outcome": outcome}, ensure_ascii=False, sort_keys=True, default=str)
-    return _transition(session=session, order=order, to="reported", actor_name=actor.username, values=values,
+    return _transition(session=session, order=order, action="report", actor=actor, values=values,
                        now=values["reported_at"])
 
 
 def accept(*, session: Session, actor: User, order_id: int, comment: str | None = None) -> Order:
-    _require(actor, OFFICE_ROLES)
-    order = get(session=session, actor=actor, order_id=order_id)
+    order = _for(session, actor, order_id, "accept")
     now = utcnow()
-    return _transition(session=session, order=order, to="accepted", actor_name=actor.username, now=now,
+    return _transition(session=session, order=order, action="accept", actor=actor, now=now,
                        values={"reviewed_at": now, "review_comment": (comment or "").strip() or None})
 
 
 def return_for_rework(*, session: Session, actor: User, order_id: int, comment: str) -> Order:
-    _require(actor, OFFICE_ROLES)
+    ORDER.check_role(session=session, actor=actor, action="return", entity_id=order_id)
     comment = (comment or "").strip()
     if not comment:
         raise InvalidInput("comment_required", "退回重办须写明原因", "returning for rework needs a comment", field="comment")
-    order = get(session=session, actor=actor, order_id=order_id)
+    order = _for(session, actor, order_id, "return")
     now = utcnow()
-    order = _transition(session=session, order=order, to="returned", actor_name=actor.username, now=now,
+    order = _transition(session=session, order=order, action="return", actor=actor, now=now,
                         values={"reviewed_at": now, "review_comment": comment})
     notify(session=session, unit_id=order.addressee_unit_id, kind="returned", order_id=order.id, now=now,
            message=f"指令「{order.title}」的反馈被退回重办：{comment}")
@@ -319,20 +314,20 @@ def return_for_rework(*, session: Session, actor: User, order_id: int, comment: 
 
 
 def cancel(*, session: Session, actor: User, order_id: int, reason: str) -> Order:
-    _require(actor, OFFICE_ROLES)
+    ORDER.check_role(session=session, actor=actor, action="cancel", entity_id=order_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("reason_required", "撤销指令须写明原因", "cancelling an order needs a reason", field="reason")
-    order = get(session=session, actor=actor, order_id=order_id)
+    order = _for(session, actor, order_id, "cancel")
     now = utcnow()
-    return _transition(session=session, order=order, to="cancelled", actor_name=actor.username, now=now,
+    return _transition(session=session, order=order, action="cancel", actor=actor, now=now,
                        values={"cancelled_reason": reason, "closed_at": now})
 
 
 def close(*, session: Session, order: Order, actor_name: str) -> Order:
-    """办结: an accepted order is closed (by the office, or by its process when the process ends)."""
+    """办结: an accepted order is closed by its process when the process ends (a system actor)."""
     now = utcnow()
-    return _transition(session=session, order=order, to="closed", actor_name=actor_name, now=now,
+    return _transition(session=session, order=order, action="close", actor=actor_name, now=now,
                        values={"closed_at": now})
 
 

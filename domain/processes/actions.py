@@ -13,14 +13,12 @@ from sqlmodel import Session, select
 from domain.audit import service as audit
 from domain.cases.models import Case
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.processes import registry
 from domain.processes.models import Process
 from domain.timeutil import utcnow
 from domain.users.models import User
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-STAGE_ZH = {"started": "已启动", "suspending": "停业执行中", "rectifying": "整改中", "awaiting_inspection": "待验收",
-            "reopening": "恢复营业中", "referred": "已移送公安", "in_force": "惩戒执行中", "under_appeal": "申诉审查中",
-            "lifting": "解除措施中", "dissuading": "劝阻中", "closed": "已办结"}
 
 
 def locked(*, session: Session, process_id: int, kind: str, stages: tuple[str, ...], doing_zh: str) -> Process:
@@ -34,7 +32,7 @@ def locked(*, session: Session, process_id: int, kind: str, stages: tuple[str, .
         raise Conflict("wrong_process_kind", f"流程 {process_id} 是其他类型的流程，不能{doing_zh}",
                        f"process {process_id} is a {process.kind} process: cannot do this to it")
     if process.closed_at is not None or process.stage not in stages:
-        raise Conflict("bad_process_stage", f"流程当前阶段为“{STAGE_ZH.get(process.stage, process.stage)}”，不能{doing_zh}",
+        raise Conflict("bad_process_stage", f"流程当前阶段为“{registry.stage_name_zh(process.kind, process.stage)}”，不能{doing_zh}",
                        f"the process is at stage {process.stage}: cannot do this now")
     return process
 

@@ -10,13 +10,14 @@ measures lift automatically at expiry.
 The ID number is kept in `Process.subject_key` (to find the person's earlier periods) and shown
 everywhere else masked: first 6 + **** + last 4.
 
-Stages: started → in_force ⇄ under_appeal → lifting → closed (expired | appeal_upheld).
-Step keys: measure_<measure>_<unit id>, lift_<measure>_<unit id>.
+Stages and moves: `KIND` at the end; it closes expired or appeal_upheld. Step keys: measure_<measure>_<unit id>, lift_<measure>_<unit id>.
 """
 import json
 import re
 from datetime import datetime
+from typing import Literal
 
+from pydantic import Field
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
@@ -24,13 +25,16 @@ from domain.cases.service import mask_name
 from domain.errors import Conflict, InvalidInput
 from domain.policy import current_policy
 from domain.processes import actions
+from domain.processes import registry
 from domain.processes import service as processes
+from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.payments import add_months
 from domain.timeutil import SHANGHAI, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
+from policies.schema import Strict
 
 RULE = "processes.disciplinary"
 BANK_KINDS = ("bank", "bank_branch", "bank_outlet")
@@ -45,6 +49,15 @@ GROUND_ZH = {"convicted": "因电信网络诈骗相关犯罪被判处刑罚", "c
 VOID_OUTCOMES = ("appeal_upheld", "cancelled")
 IN_FORCE = ("started", "in_force", "under_appeal")
 DONE = ("accepted", "closed")
+
+
+
+class DisciplinaryRules(Strict):
+    years_by_ground: dict[str, int] = Field(min_length=1)
+    cap_years: int = Field(ge=1)
+    measures: list[Literal["suspend_non_counter", "receive_only", "limit_card_opening", "limit_calls"]] = Field(min_length=1)
+    basis: str
+
 
 _ID = re.compile(r"^\d{17}[\dX]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -219,7 +232,6 @@ def _lift(step: processes.Step, reason: str) -> None:
     step.move_to("lifting", rule=f"{RULE}.{reason}", note={"reason": reason})
 
 
-@processes.kind("disciplinary")
 def advance(step: processes.Step) -> None:
     session, process, data = step.session, step.process, step.data
     if process.stage == "started":
@@ -253,3 +265,37 @@ def advance(step: processes.Step) -> None:
         lifts = [o for o in step.orders() if (o.step_key or "").startswith("lift_")]
         if all(o.status in DONE for o in lifts):
             step.close(step.data["lift_reason"], rule=RULE)
+
+
+KIND = registry.register(ProcessKind(
+    name="disciplinary", label_zh="惩戒", label_en="Disciplinary measures",
+    stages=(Stage("started", "已启动", "Started"), Stage("in_force", "惩戒执行中", "In force"),
+            Stage("under_appeal", "申诉审查中", "Under appeal"), Stage("lifting", "解除措施中", "Lifting")),
+    moves=(stage_move("impose", "started", "in_force"),
+           stage_move("appeal", "in_force", "under_appeal"),
+           stage_move("appeal_rejected", "under_appeal", "in_force"),
+           stage_move("lift", ("in_force", "under_appeal"), "lifting")),
+    start=start, advance=advance,
+    start_fields=(FormField("person_name", "text", "当事人姓名", "Person's name", hints={"max_length": 50}),
+                  FormField("id_number", "text", "身份证号码", "ID number", hints={
+                      "pattern": r"\d{17}[\dX]", "description": "18-character resident ID number; shown masked everywhere"}),
+                  FormField("ground", "choice", "惩戒事由", "Ground", hints={
+                      "choices": GROUND_ZH, "description": "a key of the policy's years_by_ground, e.g. convicted, card_dealing"}),
+                  FormField("measures", "choice_list", "惩戒措施", "Measures", hints={
+                      "choices": MEASURE_ZH,
+                      "description": "suspend_non_counter, receive_only, limit_card_opening, limit_calls"}),
+                  FormField("addressee_unit_ids", "unit_list", "执行单位", "Banks and carriers", hints={
+                      "unit_kinds": BANK_KINDS + CARRIER_KINDS,
+                      "description": "banks and carriers that carry out the measures"}),
+                  FormField("case_id", "case", "关联案件", "Case", required=False)),
+    order_kinds=("disciplinary_measure", "lift_measure"), policy=DisciplinaryRules,
+    outcomes=(Outcome("expired", "期满解除", "Expired"), Outcome("appeal_upheld", "申诉成立，已解除", "Appeal upheld"),
+              Outcome("cancelled", "已撤销", "Cancelled")),
+    actions=(ProcessAction("appeal", "登记申诉", "Record an appeal", record_appeal, fields=(
+                 FormField("grounds", "text", "申诉理由", "Grounds", hints={
+                     "max_length": 5000, "description": "申诉理由, as the person gave them"}),)),
+             ProcessAction("appeal-decision", "决定申诉", "Decide the appeal", decide_appeal, fields=(
+                 FormField("upheld", "bool", "申诉成立", "Upheld",
+                           hints={"description": "申诉成立: true lifts every measure at once"}),
+                 FormField("reason", "text", "决定理由", "Reason", hints={"max_length": 5000})))),
+    description="惩戒: one order per measure and unit for the policy's period (consecutive periods capped)."))

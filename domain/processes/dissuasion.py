@@ -15,11 +15,13 @@ When the office accepts the result the process closes; already_lost closes it "b
 notice tells the office to register the case (not registered here: the amount is not yet known).
 The victim's name and phone are shown masked everywhere; the phone is kept in `subject_key`.
 
-Stages: started → dissuading → closed. Step key: dissuasion.
+Stages and moves: `KIND` at the end. Step key: dissuasion.
 """
 import logging
 import re
+from typing import Literal
 
+from pydantic import Field
 from sqlmodel import Session
 
 from domain.audit import service as audit
@@ -28,21 +30,38 @@ from domain.errors import Conflict, InvalidInput
 from domain.orders import service as orders
 from domain.policy import current_policy
 from domain.processes import actions
+from domain.processes import registry
 from domain.processes import service as processes
+from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
 from domain.warnings import service as warnings
-from policies.schema import DissuasionRules
+from policies.schema import Strict
 
 log = logging.getLogger("lianban.processes")
 RULE = "processes.dissuasion"
 AREA_KINDS = ["county", "town", "village"]
 RISK_ZH = {"high": "高危", "medium": "中危", "low": "低危"}
 ACTION_ZH = {"dissuasion_visit": "上门劝阻", "dissuasion_call": "电话人工劝阻", "dissuasion_sms": "短信劝阻"}
-OUTCOME_ZH = {"dissuaded": "劝阻成功", "not_reached": "未联系上", "already_lost": "已被骗（转立案）"}
+# What the station may report (the policy lists which apply), and how a dissuasion may end.
+OUTCOMES = (Outcome("dissuaded", "劝阻成功", "Dissuaded"), Outcome("not_reached", "未联系上", "Could not be reached"),
+            Outcome("already_lost", "已被骗（转立案）", "Already defrauded (case opened)"),
+            Outcome("became_case", "已被骗，转立案", "Became a case"), Outcome("reported", "已反馈", "Reported"),
+            Outcome("cancelled", "已撤销", "Cancelled"))
+OUTCOME_ZH = {o.code: o.zh for o in OUTCOMES}
+
+
+class DissuasionRules(Strict):
+    order_kind_by_risk: dict[Literal["high", "medium", "low"], str]
+    # area unit code → the police station serving it; the victim's area or the nearest area above it
+    # that is listed wins, else the fallback (police_station_for)
+    police_unit_by_area: dict[str, str] = Field(default_factory=dict)
+    fallback_police_unit_code: str
+    outcomes: list[str] = Field(min_length=1)
+    basis: str
 
 
 def police_station_for(session: Session, rules: DissuasionRules, area: Unit) -> tuple[Unit | None, str]:
@@ -110,7 +129,6 @@ def _tell_office_to_register(step: processes.Step, order_id: int) -> None:
                  rule=f"{RULE}.already_lost", at=step.now)
 
 
-@processes.kind("dissuasion")
 def advance(step: processes.Step) -> None:
     process, data, rules = step.process, step.data, step.policy.processes.dissuasion
     if process.stage == "started":
@@ -137,3 +155,24 @@ def advance(step: processes.Step) -> None:
         if process.closed_at is not None:
             warnings.record_outcome(session=step.session, process_id=process.id, outcome=step.data.get("outcome", ""),
                                     at=step.now)
+
+
+KIND = registry.register(ProcessKind(
+    name="dissuasion", label_zh="劝阻", label_en="Dissuasion",
+    stages=(Stage("started", "已启动", "Started"), Stage("dissuading", "劝阻中", "Dissuading")),
+    moves=(stage_move("dispatch", "started", "dissuading"),),
+    start=start, advance=advance,
+    start_fields=(FormField("area", "unit_or_code", "辖区", "Area", hints={
+                      "unit_kinds": AREA_KINDS,
+                      "description": "the victim's area: unit id or code (county, town or village)"}),
+                  FormField("risk_level", "choice", "预警等级", "Risk level", hints={
+                      "choices": {k: RISK_ZH[k] for k in ("high", "medium", "low")},
+                      "description": "high, medium or low"}),
+                  FormField("victim_name", "text", "劝阻对象姓名", "Person's name", hints={"max_length": 50}),
+                  FormField("victim_phone", "text", "联系电话", "Phone", hints={"pattern": r"\+?\d{7,15}"}),
+                  FormField("warning_number", "text", "预警编号", "Warning number", required=False, hints={
+                      "max_length": 64, "description": "预警编号: the same number starts one process only"}),
+                  FormField("case_id", "case", "关联案件", "Case", required=False)),
+    order_kinds=("dissuasion_visit", "dissuasion_call", "dissuasion_sms"), outcomes=OUTCOMES,
+    policy=DissuasionRules,
+    description="劝阻: high → home visit, medium → call, low → SMS, by the station serving the victim's area."))

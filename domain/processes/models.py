@@ -7,17 +7,14 @@ from sqlmodel import Field, SQLModel
 
 from domain.timeutil import UTCDateTime
 
-PROCESS_KINDS: tuple[str, ...] = ("reverse_audit", "outlet_suspension", "insider_referral",
-                                  "stop_payment", "freeze", "disciplinary", "dissuasion")
-
 
 class Process(SQLModel, table=True):
     __tablename__ = "processes"
     __table_args__ = (UniqueConstraint("kind", "dedupe_key", name="uq_processes_kind_dedupe"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=32, index=True)
-    stage: str = Field(max_length=32)  # the kind's own stages, e.g. started → measures_issued → …
+    kind: str = Field(max_length=32, index=True)  # a registered kind (domain/processes/registry.py)
+    stage: str = Field(max_length=32)  # one of the kind's declared stages; changed by its stage machine
     subject_unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     title: str = Field(max_length=200)

@@ -7,21 +7,36 @@ before it expires. The amounts the bank reports feed the statistics.
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
+from pydantic import Field
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
 from domain.errors import Conflict, InvalidInput
 from domain.money import format_wan, parse_cny, to_fen
 from domain.policy import current_policy
+from domain.processes import registry
 from domain.processes import service as processes
+from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.reverse_audit import mask_account, normalize_account
 from domain.timeutil import utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
+from policies.schema import Strict
 
 BANK_KINDS = ("bank", "bank_branch", "bank_outlet")
+
+
+class StopPaymentRules(Strict):
+    hold_hours: int = Field(ge=1, le=24 * 30)
+    max_per_account: int = Field(ge=1)
+    basis: str
+
+
+class FreezeRules(Strict):
+    months: int = Field(ge=1, le=60)
+    basis: str
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -104,7 +119,6 @@ def _masked_title(step: processes.Step, verb: str) -> str:
     return f"{verb} 账户{mask_account(step.data['account'])} {format_wan(step.data['amount_fen'])}"
 
 
-@processes.kind("stop_payment")
 def advance_stop_payment(step: processes.Step) -> None:
     process, rules = step.process, step.policy.processes.stop_payment
     if process.stage == "started":
@@ -129,7 +143,6 @@ def advance_stop_payment(step: processes.Step) -> None:
             step.wake_at(held_until)
 
 
-@processes.kind("freeze")
 def advance_freeze(step: processes.Step) -> None:
     process, rules = step.process, step.policy.processes.freeze
     current = step.data["round"]
@@ -155,3 +168,31 @@ def advance_freeze(step: processes.Step) -> None:
             step.close("freeze_expired", rule="processes.freeze.months")
         else:
             step.wake_at(expires)
+
+
+ACCOUNT_FIELDS = (
+    FormField("bank_unit_id", "unit", "银行", "Bank", hints={"unit_kinds": BANK_KINDS}),
+    FormField("account_number", "text", "账号", "Account number", hints={"pattern": r"\d{10,30}"}),
+    FormField("amount_cny", "amount", "金额", "Amount", hints={"examples": ["28万", "280000.00"]}),
+    FormField("case_id", "case", "关联案件", "Case", required=False),
+)
+STARTED = Stage("started", "已启动", "Started")
+
+STOP_PAYMENT = registry.register(ProcessKind(
+    name="stop_payment", label_zh="紧急止付", label_en="Emergency stop-payment",
+    stages=(STARTED, Stage("ordered", "已下达止付指令", "Order issued"), Stage("held", "止付中", "Payment held")),
+    moves=(stage_move("order", "started", "ordered"), stage_move("hold", "ordered", "held")),
+    start=request_stop_payment, advance=advance_stop_payment, start_fields=ACCOUNT_FIELDS,
+    order_kinds=("stop_payment",), policy=StopPaymentRules,
+    outcomes=(Outcome("hold_expired", "止付期满", "Hold expired"), Outcome("cancelled", "已撤销", "Cancelled")),
+    description="紧急止付: the bank gets the order at once; a third stop-payment of one account is refused."))
+
+FREEZE = registry.register(ProcessKind(
+    name="freeze", label_zh="冻结", label_en="Freeze",
+    stages=(STARTED, Stage("ordered", "已下达冻结指令", "Order issued"), Stage("frozen", "冻结中", "Frozen")),
+    moves=(stage_move("order", "started", "ordered"), stage_move("freeze", "ordered", "frozen")),
+    start=request_freeze, advance=advance_freeze, start_fields=ACCOUNT_FIELDS,
+    order_kinds=("freeze",), policy=FreezeRules,
+    outcomes=(Outcome("freeze_expired", "冻结期满", "Freeze expired"), Outcome("cancelled", "已撤销", "Cancelled")),
+    actions=(ProcessAction("renew", "续冻", "Renew the freeze", renew_freeze,
+                           description="续冻: before expiry, one more period from the current expiry."),)))

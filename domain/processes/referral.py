@@ -14,6 +14,7 @@ reported. After closing the employer sees the stage and outcome, never the repor
 import logging
 from datetime import timedelta
 
+from pydantic import Field
 from sqlmodel import Session
 
 from domain.audit import service as audit
@@ -22,17 +23,31 @@ from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.orders import service as orders
 from domain.policy import current_policy
 from domain.processes import actions
+from domain.processes import registry
 from domain.processes import service as processes
+from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
+from policies.schema import Strict
 
 log = logging.getLogger("lianban.processes")
 EMPLOYER_KINDS = ("bank", "bank_branch", "bank_outlet", "carrier", "carrier_outlet")
 RULE = "processes.insider_referral"
-OUTCOME_ZH = {"criminal_detention": "刑事拘留", "administrative_penalty": "行政处罚",
-              "education_discipline": "批评教育、纪律处分", "no_case": "查无实据，不予立案"}
+# What the police may report (the policy lists which apply), and how a referral may end.
+OUTCOMES = (Outcome("criminal_detention", "刑事拘留", "Criminal detention"),
+            Outcome("administrative_penalty", "行政处罚", "Administrative penalty"),
+            Outcome("education_discipline", "批评教育、纪律处分", "Criticism and disciplinary action"),
+            Outcome("no_case", "查无实据，不予立案", "No evidence found, no case opened"),
+            Outcome("reported", "已反馈", "Reported"), Outcome("cancelled", "已撤销", "Cancelled"))
+OUTCOME_ZH = {o.code: o.zh for o in OUTCOMES}
+
+
+class ReferralRules(Strict):
+    police_unit_code: str
+    outcomes: list[str] = Field(min_length=1)
+    basis: str
 
 
 def report_insider(*, session: Session, actor: User, employer_unit_id: int, employee_name: str, facts: str,
@@ -89,7 +104,6 @@ def _tell_employer(step: processes.Step, employer: Unit, outcome: str) -> None:
                  entity_id=step.process.id, after={"unit_id": employer.id, "outcome": outcome}, rule=RULE, at=step.now)
 
 
-@processes.kind("insider_referral")
 def advance(step: processes.Step) -> None:
     session, process, rules = step.session, step.process, step.policy.processes.insider_referral
     employer = session.get(Unit, process.subject_unit_id)
@@ -115,3 +129,19 @@ def advance(step: processes.Step) -> None:
             _tell_employer(step, employer, outcome)
         elif order.status == "cancelled":
             step.close("cancelled", rule=RULE)
+
+
+KIND = registry.register(ProcessKind(
+    name="insider_referral", label_zh="内鬼移送", label_en="Insider referral",
+    stages=(Stage("started", "已启动", "Started"), Stage("referred", "已移送公安", "Referred to the police")),
+    moves=(stage_move("refer", "started", "referred"),),
+    start=report_insider, advance=advance,
+    start_fields=(FormField("employer_unit_id", "unit", "被举报单位", "Employer", hints={
+                      "unit_kinds": EMPLOYER_KINDS,
+                      "description": "the bank or carrier unit the suspected insider works for"}),
+                  FormField("employee_name", "text", "涉嫌员工姓名", "Employee's name", hints={"max_length": 50}),
+                  FormField("facts", "text", "线索事实", "Facts", hints={"max_length": 5000, "multiline": True}),
+                  FormField("case_id", "case", "关联案件", "Case", required=False)),
+    order_kinds=("insider_referral",), outcomes=OUTCOMES, policy=ReferralRules,
+    description="行业内鬼: referred to the police, sealed from the employer until it is closed; the reporting "
+                "unit sees its stage and outcome only."))

@@ -7,20 +7,29 @@ clerks, required a rectification report, and lifted the suspension once the repo
 import re
 from datetime import datetime
 
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
 from domain.errors import InvalidInput
 from domain.policy import current_policy
+from domain.processes import registry
 from domain.processes import service as processes
+from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
 from domain.processes.models import FraudAccount, Process
 from domain.timeutil import SHANGHAI, as_utc, plausible_past, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
+from policies.schema import Strict
 
 BANK_UNIT_KINDS = ("bank_branch", "bank_outlet")
+
+
+class ReverseAuditRules(Strict):
+    trigger_accounts_per_quarter: int = Field(ge=1)
+    basis: str
 
 
 def quarter_of(moment: datetime) -> tuple[int, int, datetime, datetime]:
@@ -113,7 +122,6 @@ def start_by_hand(*, session: Session, actor: User, branch_unit_id: int, reason:
                            data={"trigger": "by_hand", "reason": reason.strip(), "clerks": clerks or []})
 
 
-@processes.kind("reverse_audit")
 def advance(step: processes.Step) -> None:
     session, process = step.session, step.process
     branch = session.get(Unit, process.subject_unit_id)
@@ -150,3 +158,22 @@ def advance(step: processes.Step) -> None:
         lift = step.order("lift_suspension")
         if lift is not None and lift.status in ("accepted", "closed"):
             step.close("rectified", rule=rule)
+
+
+KIND = registry.register(ProcessKind(
+    name="reverse_audit", label_zh="倒查", label_en="Reverse audit",
+    stages=(Stage("started", "已启动", "Started"), Stage("measures_issued", "措施已下达", "Measures issued"),
+            Stage("lifting", "解除暂停中", "Lifting the suspension")),
+    moves=(stage_move("issue_measures", "started", "measures_issued"),
+           stage_move("lift", "measures_issued", "lifting")),
+    start=start_by_hand, advance=advance,
+    start_fields=(FormField("branch_unit_id", "unit", "支行或网点", "Bank branch or outlet",
+                            hints={"unit_kinds": BANK_UNIT_KINDS}),
+                  FormField("reason", "text", "启动原因", "Reason"),
+                  FormField("clerks", "text_list", "涉及柜员", "Clerks concerned", required=False)),
+    order_kinds=("card_issuance_suspension", "interview_notice", "circulated_criticism", "rectification_report",
+                 "lift_measure"),
+    outcomes=(Outcome("rectified", "整改完成", "Rectified"),
+              Outcome("cancelled_by_office", "联席办撤销", "Cancelled by the office")),
+    policy=ReverseAuditRules,
+    description="倒查 started by hand; it also starts by itself at the policy's count of fraud accounts."))

@@ -1,13 +1,13 @@
 """The process engine: start a process once, and advance it step by step.
 
-A process kind is a module with an `advance(step)` function that reads where the process stands
-(its stage, its orders by step key) and does the next thing. Orders are issued per step key at
-most once, stage changes are conditional, and the claim below lets one advancer in at a time, so
-the flows may run `advance` as often as they like.
+A process kind (domain/processes/registry.py) has an `advance(step)` function that reads where the
+process stands (its stage, its orders by step key) and does the next thing. Orders are issued per
+step key at most once, a stage changes only through the kind's stage machine (a conditional
+UPDATE), and the claim below lets one advancer in at a time, so the flows may run `advance` as
+often as they like.
 """
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,25 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.orders import service as orders
 from domain.orders.models import Order
 from domain.policy import current_policy
+from domain.processes import registry
 from domain.processes.models import Process
 from domain.timeutil import utcnow
 from policies.loader import PolicySet
 
 log = logging.getLogger("lianban.processes")
 SYSTEM = "system:process-flow"
-_KINDS: dict[str, Callable[["Step"], None]] = {}
-
-
-def kind(name: str):
-    """Register a process kind's advance function."""
-    def register(advance: Callable[["Step"], None]):
-        _KINDS[name] = advance
-        return advance
-    return register
 
 
 def process_view(process: Process) -> dict:
@@ -42,7 +34,7 @@ def process_view(process: Process) -> dict:
             "case_id": process.case_id, "closed": process.closed_at is not None}
 
 
-def start(*, session: Session, kind: str, started_by: str, title: str, first_stage: str = "started",
+def start(*, session: Session, kind: str, started_by: str, title: str,
           subject_unit_id: int | None = None, case_id: int | None = None, data: dict | None = None,
           dedupe_key: str | None = None, subject_key: str | None = None, reported_by_unit_id: int | None = None,
           sealed_from_unit_id: int | None = None, now: datetime | None = None) -> Process:
@@ -52,7 +44,7 @@ def start(*, session: Session, kind: str, started_by: str, title: str, first_sta
         existing = session.exec(select(Process).where(Process.kind == kind, Process.dedupe_key == dedupe_key)).first()
         if existing is not None:
             return existing
-    process = Process(kind=kind, stage=first_stage, title=title, subject_unit_id=subject_unit_id, case_id=case_id,
+    process = Process(kind=kind, stage=registry.get(kind).first_stage, title=title, subject_unit_id=subject_unit_id, case_id=case_id,
                       data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True, default=str),
                       dedupe_key=dedupe_key, subject_key=subject_key, reported_by_unit_id=reported_by_unit_id,
                       sealed_from_unit_id=sealed_from_unit_id, started_at=now, started_by=started_by,
@@ -115,14 +107,20 @@ class Step:
                             sealed_from_unit_id=sealed_from_unit_id, policy=self.policy, now=self.now)
 
     def move_to(self, stage: str, *, rule: str | None = None, note: dict | None = None) -> None:
-        before = self.process.stage
-        if before == stage:
+        """Change the stage, through the kind's stage machine: a move the kind did not declare is
+        refused (and audited as refused), never written."""
+        if self.process.stage == stage:
             return
-        self.process.stage = stage
-        self.session.add(self.process)
-        audit.record(session=self.session, actor=SYSTEM, action="process.stage", entity_type="process",
-                     entity_id=self.process.id, before={"stage": before}, after={"stage": stage, **(note or {})},
-                     rule=rule or f"processes.{self.process.kind}", at=self.now)
+        machine = registry.get(self.process.kind).machine
+        moves = [m for m in machine.moves if m.target == stage]
+        move = next((m for m in moves if self.process.stage in m.source), moves[0] if moves else None)
+        if move is None:
+            error = Conflict("undeclared_stage", f"流程类型未声明阶段“{stage}”",
+                             f"the {self.process.kind} process declares no move to stage {stage!r}")
+            raise machine.refused(error, session=self.session, actor=SYSTEM, obj=self.process, action=f"to_{stage}")
+        self.session.flush()  # the data the step changed must not be lost when the machine refreshes the row
+        machine.apply(session=self.session, actor=SYSTEM, obj=self.process, action=move.action, after=note,
+                      rule=rule or f"processes.{self.process.kind}", now=self.now)
 
     def wake_at(self, moment: datetime | None) -> None:
         self.process.wake_at = moment
@@ -151,9 +149,8 @@ def advance(*, session: Session, process_id: int, policy: PolicySet | None = Non
         return None
     process = session.get(Process, process_id)
     session.refresh(process)
-    load_kinds()
     step = Step(session=session, process=process, policy=policy or current_policy(), now=now)
-    _KINDS[process.kind](step)
+    registry.get(process.kind).advance(step)
     if process.closed_at is None and process.wake_at is not None and process.wake_at <= now:
         process.wake_at = None  # the kind has handled its timer; it sets a new one if it needs one
     session.add(process)
@@ -162,6 +159,5 @@ def advance(*, session: Session, process_id: int, policy: PolicySet | None = Non
 
 
 def load_kinds() -> None:
-    """Import every kind module so its advance function is registered."""
-    from domain.processes import payments, reverse_audit  # noqa: F401
-    from domain.processes import disciplinary, dissuasion, referral, suspension  # noqa: F401
+    """Import every kind module so it registers itself (kept for callers; see registry)."""
+    registry.load_kinds()

@@ -6,8 +6,7 @@ liaison acknowledges and reports it executed, with evidence → the outlet repor
 → the office inspects it (验收) → passed: the outlet is told to reopen (恢复营业); failed: the
 suspension is extended by another rectification round, then inspected again.
 
-Stages: started → suspending → rectifying ⇄ awaiting_inspection → reopening → closed.
-Step keys: suspension, rectification_<round>, lift.
+Stages and their moves: `KIND` at the end. Step keys: suspension, rectification_<round>, lift.
 """
 import json
 
@@ -15,7 +14,9 @@ from sqlmodel import Session, select
 
 from domain.errors import Conflict, InvalidInput
 from domain.processes import actions
+from domain.processes import registry
 from domain.processes import service as processes
+from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.timeutil import utcnow
 from domain.units.models import Unit
@@ -74,7 +75,6 @@ def _order_rectification(step: processes.Step, outlet: Unit, round_no: int, find
                instructions=f"{extended}请查明涉“两卡”问题原因，落实整改，并按时报送整改报告及证明材料。")
 
 
-@processes.kind("outlet_suspension")
 def advance(step: processes.Step) -> None:
     session, process = step.session, step.process
     outlet = session.get(Unit, process.subject_unit_id)
@@ -111,3 +111,29 @@ def advance(step: processes.Step) -> None:
             step.move_to("rectifying", rule=f"{RULE}.extended", note={"round": current + 1, "extended": True})
     if process.stage == "reopening" and step.order("lift").status in DONE:
         step.close("reopened", rule=RULE)
+
+
+KIND = registry.register(ProcessKind(
+    name="outlet_suspension", label_zh="停业整顿", label_en="Outlet suspension",
+    stages=(Stage("started", "已启动", "Started"), Stage("suspending", "停业执行中", "Suspending"),
+            Stage("rectifying", "整改中", "Rectifying"), Stage("awaiting_inspection", "待验收", "Awaiting inspection"),
+            Stage("reopening", "恢复营业中", "Reopening")),
+    moves=(stage_move("suspend", "started", "suspending"),
+           stage_move("rectify", "suspending", "rectifying"),
+           stage_move("report_rectified", "rectifying", "awaiting_inspection"),
+           stage_move("extend", "awaiting_inspection", "rectifying"),   # inspection failed: another round
+           stage_move("reopen", "awaiting_inspection", "reopening")),
+    start=start, advance=advance,
+    start_fields=(FormField("outlet_unit_id", "unit", "营业厅或网点", "Outlet", hints={
+                      "unit_kinds": OUTLET_KINDS, "description": "the carrier or bank outlet (营业厅/网点) to suspend"}),
+                  FormField("reason", "text", "停业整顿原因", "Reason", hints={"max_length": 2000}),
+                  FormField("case_id", "case", "关联案件", "Case", required=False)),
+    order_kinds=("outlet_suspension", "rectification_report", "lift_measure"),
+    outcomes=(Outcome("reopened", "验收合格，恢复营业", "Reopened"), Outcome("cancelled", "已撤销", "Cancelled")),
+    actions=(ProcessAction("inspection", "验收", "Inspection", record_inspection, fields=(
+        FormField("passed", "bool", "验收通过", "Passed",
+                  hints={"description": "验收通过: true reopens the outlet, false extends the suspension"}),
+        FormField("findings", "text", "验收意见", "Findings", required=False,
+                  hints={"max_length": 2000, "description": "验收意见; required when not passed"})),
+        description="验收: passed → the outlet reopens; failed → another rectification round."),),
+    description="停业整顿: the outlet is ordered to suspend, rectify, and is inspected before it reopens."))
