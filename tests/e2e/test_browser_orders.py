@@ -19,8 +19,9 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import ROOT, served_demo_app
 from tests.e2e.test_browser import CHROMIUM, TABLET, Person, browser  # noqa: F401 — the module's Chromium
+from tests import samples
 
-PDF = b"%PDF-1.4\n% receipt\n" + b"0" * 400
+PDF = samples.PDF
 # What the orders flow does for a new order whose kind has a document: number and render its PDF.
 RENDER_DOCUMENTS = """
 from domain.db import session_scope

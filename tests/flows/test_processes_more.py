@@ -14,9 +14,10 @@ from domain.processes.payments import add_months
 from tests.conftest import auth, case_body, unit_id
 from tests.domain.statistics.test_statistics import figures, this_month
 from tests.web_helpers import csrf_token, signed_in
+from tests import samples
 
 pytestmark = pytest.mark.prefect
-JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
+JPEG = samples.JPEG
 
 
 @pytest.fixture(autouse=True)

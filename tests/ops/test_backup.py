@@ -2,6 +2,7 @@
 archive with checksums; `lianban restore` puts them into a fresh folder and an empty database on
 another machine, where the audit chain verifies and a document handed out before still verifies."""
 import io
+import shutil
 import tarfile
 import uuid
 
@@ -16,8 +17,9 @@ from domain.db import make_engine, use_engine
 from domain.settings import get_settings
 from server.app import create_app
 from tests.conftest import PG_ADMIN_URL, auth, case_body, unit_id
+from tests import samples
 
-PDF = b"%PDF-1.4\n% evidence of the stop-payment\n" + b"7" * 300
+PDF = samples.PDF
 
 
 @pytest.fixture
@@ -67,6 +69,8 @@ def test_a_backup_restores_on_a_fresh_machine_and_verifies(live, client, engine,
     assert f"{before['audit_entries']} audit entries" in made.output and "2 files" in made.output
 
     new_home = tmp_path / "new-machine" / "var"
+    # The audit checkpoint key travels apart from the archive (the operator copies it).
+    shutil.copytree(live.home / "keys", new_home / "keys")
     restored = runner.invoke(cli, ["restore", str(archive), "--database-url", fresh_database, "--home", str(new_home)])
     assert restored.exit_code == 0, restored.output
     assert f"audit chain: intact, {before['audit_entries']} entries verified" in restored.output

@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+from server.serving import uvicorn_arguments
 from tests.conftest import ROOT, auth, case_body, free_port, start_prefect_server, stop_process, write_policy
 from tests.support.apps import demo_database
 
@@ -49,7 +50,7 @@ def topology(tmp_path):
     children = [spawn("runner", [sys.executable, "-m", "cli.main", "worker"]),
                 spawn("task-worker", [sys.executable, "-m", "cli.main", "task-worker"]),
                 spawn("web", [sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
-                              "--port", str(web_port), "--log-level", "warning"])]
+                              "--port", str(web_port), "--log-level", "warning", *uvicorn_arguments()])]
     web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
     assert wait_until(lambda: _healthy(web), 60), "web app did not start"
     state = {"server": server}

@@ -72,7 +72,7 @@ def scaled(tmp_path, postgres_available):
            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5"}
     log = open(tmp_path / "up.log", "wb")
     started = time.monotonic()
-    up = subprocess.Popen([sys.executable, "-m", "cli.main", "up"], env=env, cwd=ROOT, stdout=log,
+    up = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--demo"], env=env, cwd=ROOT, stdout=log,
                           stderr=subprocess.STDOUT, start_new_session=True)
     webs = [httpx.Client(base_url=f"http://127.0.0.1:{p}", timeout=10) for p in web_ports]
     apis = [httpx.Client(base_url=f"http://127.0.0.1:{p}/api", timeout=10) for p in prefect_ports]

@@ -22,6 +22,7 @@ from policies.loader import PolicyError, PolicyStore
 from policies.schema import POLICY_FILES
 from tests.conftest import DEFAULT_POLICY, auth, case_body, unit_id
 from tests.domain.documents.test_documents import _embedded_coverage
+from tests import samples
 
 STEMS = sorted(POLICY_FILES)
 # The loaded profile (tests/support/hypothesis_profiles.py): 60 examples in CI, more by hand.
@@ -168,7 +169,7 @@ def test_a_refused_reload_through_the_api_keeps_serving_on_the_running_policy(cl
 
 # --- uploads ------------------------------------------------------------------------------------
 
-PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 100
+PDF = samples.PDF
 TRICKY_NAMES = [
     "../../etc/passwd", "../../../../../../etc/passwd.pdf", "/etc/passwd", "/tmp/x.pdf", "C:\\Windows\\win.ini",
     "..\\..\\boot.ini", "\\\\server\\share\\x.pdf", "./.././x.pdf", "....//....//x.pdf", "x.pdf/..", "..", ".",
@@ -227,7 +228,7 @@ def test_a_nul_or_newline_in_a_name_never_reaches_the_disk_or_the_header(engine,
         s.commit()
         names = [e.filename for e in stored]
     assert all("\x00" not in n and "\r" not in n and "\n" not in n and "/" not in n for n in names), names
-    assert names[1] == "evidence"
+    assert names[1] == "evidence.pdf"  # the server adds the parsed type's extension
 
 
 def test_sizes_and_types_at_the_boundary(client, engine, session, upload_home, short_order_deadlines):
@@ -239,9 +240,9 @@ def test_sizes_and_types_at_the_boundary(client, engine, session, upload_home, s
     def send(name, data, content_type):
         return client.post(url, headers=auth("liaison_icbc"), files={"file": (name, data, content_type)})
 
-    exact = send("a.pdf", b"%PDF-" + b"1" * 2043, "application/pdf")
+    exact = send("a.pdf", samples.pdf(2048), "application/pdf")
     assert exact.status_code == 201, exact.text
-    over = send("b.pdf", b"%PDF-" + b"2" * 2044, "application/pdf")
+    over = send("b.pdf", samples.pdf(2049), "application/pdf")
     assert over.status_code == 422 and "文件过大" in over.json()["detail"][0]["msg"]
     refused = {
         "html as pdf": ("x.pdf", b"<html><script>alert(1)</script>", "application/pdf"),
@@ -257,7 +258,7 @@ def test_sizes_and_types_at_the_boundary(client, engine, session, upload_home, s
         response = send(name, data, content_type)
         assert response.status_code == 422, label
         assert "只接受" in response.json()["detail"][0]["msg"], label
-    assert send("p.png", b"\x89PNG\r\n\x1a\n" + b"0" * 10, "image/png").status_code == 201
+    assert send("p.png", samples.PNG, "image/png").status_code == 201
     assert session.exec(select(func.count()).select_from(Evidence)).one() == 2
     assert len([p for p in (upload_home / "evidence").rglob("*") if p.is_file()]) == 2
 

@@ -87,8 +87,10 @@ def served_demo_app(folder: Path):
     demo_database(folder / "lianban.db")
     port = free_port()
     log = open(folder / "web.log", "wb")
+    from server.serving import uvicorn_arguments
+
     web = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(port),
-                            "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            "--log-level", "warning", *uvicorn_arguments()], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

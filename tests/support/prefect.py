@@ -34,6 +34,7 @@ def configure_environment() -> None:
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
     os.environ["LIANBAN_NUDGE_ENABLED"] = "false"  # API tests do not need the task worker
+    os.environ.setdefault("LIANBAN_DEMO", "true")  # the tests sign in with the demo city's tokens
 
 
 def start_prefect_server(port: int, home: Path) -> subprocess.Popen:

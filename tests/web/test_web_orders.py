@@ -14,8 +14,9 @@ from domain.orders.models import Evidence, Order
 from domain.settings import get_settings
 from tests.conftest import auth, case_body, unit_id
 from tests.web_helpers import csrf_token, field_error, htmx_post, input_value, post_form, signed_in
+from tests import samples
 
-PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 200
+PDF = samples.PDF
 
 
 @pytest.fixture(autouse=True)
@@ -215,7 +216,7 @@ def test_the_liaison_reports_back_with_evidence(client, engine, icbc, office, se
     page = icbc.get(f"/orders/{order_id}").text
     assert 'enctype="multipart/form-data"' in page and 'name="file"' in page
     response = report(icbc, order_id, text="已核查开户影像资料，未发现异常。", files=[
-        ("file", ("回执.pdf", PDF, "application/pdf")), ("file", ("现场照片.png", b"\x89PNG\r\n\x1a\n" + b"0" * 50,
+        ("file", ("回执.pdf", PDF, "application/pdf")), ("file", ("现场照片.png", samples.PNG,
                                                               "image/png"))])
     assert response.status_code == 303 and response.headers["location"] == f"/orders/{order_id}?done=reported"
     order = session.get(Order, order_id)

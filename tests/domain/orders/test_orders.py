@@ -12,8 +12,9 @@ from domain.cases.models import Case
 from domain.orders.models import Evidence, Notice, Order
 from tests import factories
 from tests.conftest import auth, case_body, unit_id
+from tests import samples
 
-PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 200
+PDF = samples.PDF
 
 
 def issue(client, engine, code="bank.icbc.jz", kind="supervision", title="核查涉案账户开户资料"):
