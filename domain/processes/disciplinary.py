@@ -27,7 +27,7 @@ from domain.policy import current_policy
 from domain.processes import actions
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
+from domain.processes.registry import Fact, FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.payments import add_months
 from domain.timeutil import SHANGHAI, utcnow
@@ -204,6 +204,23 @@ def decide_appeal(*, session: Session, actor: User, process_id: int, upheld: obj
                           changes={"appeal": appeal}, note={"decision": decision})
 
 
+def record_notice_served(*, session: Session, actor: User, process_id: int, served_on: datetime) -> Process:
+    """告知书送达: the office records the day the person was told in writing (Art. 32)."""
+    require_role(actor, "office", "admin")
+    process = actions.locked(session=session, process_id=process_id, kind="disciplinary", stages=IN_FORCE,
+                             doing_zh="登记告知书送达")
+    if not isinstance(served_on, datetime) or served_on > utcnow():
+        raise InvalidInput("bad_served_on", "请填写告知书送达日期（不能晚于今天）", "the day the notice was served, not in "
+                           "the future", field="served_on")
+    served = {"written_notice": "served", "notice_served_on": served_on.isoformat()}
+    return actions.record(session=session, actor=actor, process=process, action="written_notice_served",
+                          changes=served, note=served)
+
+
+def _pending_appeal(data: dict) -> bool:
+    return bool(data.get("appeal")) and data["appeal"].get("decision") is None
+
+
 def _kept_by_other_periods(step: processes.Step) -> set[tuple[str, int]]:
     """(measure, unit) pairs another period of the same person still requires: not lifted now."""
     kept: set[tuple[str, int]] = set()
@@ -291,11 +308,28 @@ KIND = registry.register(ProcessKind(
     order_kinds=("disciplinary_measure", "lift_measure"), policy=DisciplinaryRules,
     outcomes=(Outcome("expired", "期满解除", "Expired"), Outcome("appeal_upheld", "申诉成立，已解除", "Appeal upheld"),
               Outcome("cancelled", "已撤销", "Cancelled")),
-    actions=(ProcessAction("appeal", "登记申诉", "Record an appeal", record_appeal, fields=(
+    actions=(ProcessAction("notice-served", "登记告知书送达", "Record the written notice served", record_notice_served,
+                           stages=IN_FORCE, ready=lambda data: data.get("written_notice") == "due", fields=(
+                 FormField("served_on", "date", "送达日期", "Served on"),)),
+             ProcessAction("appeal", "登记申诉", "Record an appeal", record_appeal, stages=IN_FORCE,
+                           ready=lambda data: not data.get("appeal"), fields=(
                  FormField("grounds", "text", "申诉理由", "Grounds", hints={
-                     "max_length": 5000, "description": "申诉理由, as the person gave them"}),)),
-             ProcessAction("appeal-decision", "决定申诉", "Decide the appeal", decide_appeal, fields=(
+                     "max_length": 5000, "multiline": True, "description": "申诉理由, as the person gave them"}),)),
+             ProcessAction("appeal-decision", "决定申诉", "Decide the appeal", decide_appeal, stages=IN_FORCE,
+                           ready=_pending_appeal, fields=(
                  FormField("upheld", "bool", "申诉成立", "Upheld",
                            hints={"description": "申诉成立: true lifts every measure at once"}),
-                 FormField("reason", "text", "决定理由", "Reason", hints={"max_length": 5000})))),
+                 FormField("reason", "text", "决定理由", "Reason", hints={"max_length": 5000, "multiline": True})))),
+    facts=(Fact("person_name", "当事人", "Person"), Fact("id_number", "身份证号码", "ID number"),
+           Fact("ground", "惩戒事由", "Ground", "choice", GROUND_ZH),
+           Fact("measures", "惩戒措施", "Measures", "choices", MEASURE_ZH),
+           Fact("starts_at", "惩戒期限自", "From", "date"), Fact("ends_at", "惩戒期限至", "Until", "date"),
+           Fact("shortened", "因连续惩戒上限缩短", "Shortened by the cap", "bool"),
+           Fact("written_notice", "书面告知", "Written notice", "choice", {"due": "待送达", "served": "已送达"}),
+           Fact("notice_served_on", "告知书送达日期", "Notice served on", "date"),
+           Fact("appeal", "申诉", "Appeal", "appeal")),
+    summary_zh="对买卖、出租、出借“两卡”或因电诈犯罪被判刑的人员实施联合惩戒：银行、运营商按措施执行，书面告知当事人，"
+               "受理申诉，期满自动解除。",
+    summary_en="Measures against a person for the policy's period, carried out by banks and carriers; appeals decided by "
+               "the office.",
     description="惩戒: one order per measure and unit for the policy's period (consecutive periods capped)."))

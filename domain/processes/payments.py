@@ -11,15 +11,17 @@ from pydantic import Field
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.money import format_wan, parse_cny, to_fen
 from domain.policy import current_policy
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
+from domain.processes import actions
+from domain.processes.registry import Fact, FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.reverse_audit import mask_account, normalize_account
 from domain.timeutil import utcnow
+from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
@@ -106,13 +108,28 @@ def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
         raise Conflict("not_renewable", "只有冻结生效中的账户可以续冻", "only a freeze in force can be renewed")
     if datetime.fromisoformat(expires) <= step.now:
         raise Conflict("freeze_expired", "冻结已到期，不能续冻，请重新申请冻结", "the freeze has expired: apply anew")
-    step.update_data(round=step.data["round"] + 1)
+    step.update_data(round=step.data["round"] + 1, renewal_request=None)
     process.needs_advance = True
     session.add(process)
     audit.record(session=session, actor=actor.username, action="process.renewal_requested", entity_type="process",
                  entity_id=process.id, before={"round": step.data["round"] - 1, "expires_at": expires},
                  after={"round": step.data["round"]}, rule="processes.freeze.months", at=step.now)
     return process
+
+
+def request_renewal(*, session: Session, actor: User, process_id: int, reason: str) -> Process:
+    """申请续冻: the bank holding the freeze asks the office to renew it before it expires; the
+    office renews (renew_freeze), which sends the bank the renewal order."""
+    if actor.role != "liaison":
+        raise Forbidden("role_forbidden", "只有执行冻结的银行联络员可以申请续冻", "only the bank's liaison asks for a renewal")
+    process = actions.locked(session=session, process_id=process_id, kind="freeze", stages=("frozen",),
+                             doing_zh="申请续冻")
+    if process.subject_unit_id not in units.subtree_ids(session=session, root_id=actor.unit_id):
+        raise NotFound("process_not_found", f"流程 {process_id} 不存在", f"process {process_id} does not exist")
+    reason = actions.text(reason, field="reason", label_zh="续冻理由", max_len=2000)
+    request = {"reason": reason, "by": actor.username, "at": utcnow().isoformat()}
+    return actions.record(session=session, actor=actor, process=process, action="renewal_asked",
+                          changes={"renewal_request": request}, note={"at": request["at"]})
 
 
 def _masked_title(step: processes.Step, verb: str) -> str:
@@ -177,6 +194,7 @@ ACCOUNT_FIELDS = (
     FormField("case_id", "case", "关联案件", "Case", required=False),
 )
 STARTED = Stage("started", "已启动", "Started")
+ACCOUNT_FACTS = (Fact("account", "账号", "Account number"), Fact("amount_fen", "涉案金额", "Amount", "money_fen"))
 
 STOP_PAYMENT = registry.register(ProcessKind(
     name="stop_payment", label_zh="紧急止付", label_en="Emergency stop-payment",
@@ -184,6 +202,11 @@ STOP_PAYMENT = registry.register(ProcessKind(
     moves=(stage_move("order", "started", "ordered"), stage_move("hold", "ordered", "held")),
     start=request_stop_payment, advance=advance_stop_payment, start_fields=ACCOUNT_FIELDS,
     order_kinds=("stop_payment",), policy=StopPaymentRules,
+    facts=(*ACCOUNT_FACTS, Fact("round", "第几次止付", "Stop-payment round"),
+           Fact("stopped_fen", "实际止付金额", "Amount stopped", "money_fen"),
+           Fact("held_until", "止付到期时间", "Held until", "datetime")),
+    summary_zh="向银行下达紧急止付指令；银行签收后立即止付并反馈实际止付金额，止付期满自动结束。同一账户最多止付两次。",
+    summary_en="Orders a bank to stop payments from an account at once; the hold ends by itself when it expires.",
     outcomes=(Outcome("hold_expired", "止付期满", "Hold expired"), Outcome("cancelled", "已撤销", "Cancelled")),
     description="紧急止付: the bank gets the order at once; a third stop-payment of one account is refused."))
 
@@ -193,6 +216,16 @@ FREEZE = registry.register(ProcessKind(
     moves=(stage_move("order", "started", "ordered"), stage_move("freeze", "ordered", "frozen")),
     start=request_freeze, advance=advance_freeze, start_fields=ACCOUNT_FIELDS,
     order_kinds=("freeze",), policy=FreezeRules,
+    facts=(*ACCOUNT_FACTS, Fact("round", "冻结轮次", "Freeze round"),
+           Fact("frozen_fen", "实际冻结金额", "Amount frozen", "money_fen"),
+           Fact("expires_at", "冻结到期时间", "Frozen until", "datetime"),
+           Fact("renewal_request", "银行续冻申请", "Renewal asked by the bank", "request")),
+    summary_zh="向银行下达冻结指令；银行反馈实际冻结金额，到期前可申请并办理续冻。",
+    summary_en="Orders a bank to freeze an account; the freeze can be renewed before it expires.",
     outcomes=(Outcome("freeze_expired", "冻结期满", "Freeze expired"), Outcome("cancelled", "已撤销", "Cancelled")),
-    actions=(ProcessAction("renew", "续冻", "Renew the freeze", renew_freeze,
-                           description="续冻: before expiry, one more period from the current expiry."),)))
+    actions=(ProcessAction("renew", "续冻", "Renew the freeze", renew_freeze, stages=("frozen",),
+                           description="续冻: before expiry, one more period from the current expiry."),
+             ProcessAction("renewal-request", "申请续冻", "Ask for a renewal", request_renewal, roles=("liaison",),
+                           stages=("frozen",), ready=lambda data: not data.get("renewal_request"),
+                           fields=(FormField("reason", "text", "续冻理由", "Reason", hints={"max_length": 2000}),),
+                           description="申请续冻: the bank's liaison asks the office to renew the freeze."))))
