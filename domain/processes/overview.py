@@ -96,7 +96,7 @@ def page(*, session: Session, actor: User, process_id: int) -> ProcessPage:
     process, orders = queries.get_with_orders(session=session, actor=actor, process_id=process_id)
     kind = registry.get(process.kind)
     data = queries.visible_data(session=session, actor=actor, process=process)
-    facts = [ShownFact(f, data[f.key]) for f in kind.facts if data.get(f.key) not in (None, "", [])]
+    facts = [ShownFact(f, data[f.key]) for f in kind.facts if data.get(f.key) not in (None, "", [], False)]
     full = json.loads(process.data or "{}")
     events = audit.history(session=session, entity_type="process", entity_id=process.id)
     return ProcessPage(process=process, kind=kind, stages=list(kind.stages),

@@ -1,0 +1,134 @@
+"""The process pages, derived from the registry: every kind's start form draws its own declared
+fields (a tests-only kind too), a form shows every field error at once and keeps what was typed, the
+list filters by kind, stage, unit and deadline, the page offers what this person may record now,
+and the bank's liaison reaches the process from its order. Through the pages as a browser posts
+them (tests/web_helpers.py), on SQLite."""
+import re
+
+import pytest
+import yaml
+
+from domain.processes import registry
+from tests.conftest import unit_id, write_policy
+from tests.domain.processes import revisit_kind
+from tests.web_helpers import csrf_token, field_error, signed_in
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
+
+
+def visible_text(html: str) -> str:
+    """What a person reads: no tags, scripts, attributes or the language switch."""
+    body = html.split("<main", 1)[1].split(">", 1)[1].split("</main>", 1)[0]
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def post(browser, path: str, data: dict | list, page: str):
+    form: dict[str, list[str]] = {}
+    for key, value in (data.items() if isinstance(data, dict) else data):
+        form.setdefault(key, []).append(value)
+    form["csrf_token"] = [csrf_token(browser, page)]
+    return browser.post(path, data=form, follow_redirects=False)
+
+
+@pytest.fixture
+def revisit(tmp_path):
+    from domain.policy import use_policy_folder
+
+    declared = revisit_kind.register()
+    folder = write_policy(tmp_path / "policy")
+    for stem in ("processes", "orders"):
+        path = folder / f"{stem}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if stem == "orders":
+            data["kinds"][revisit_kind.NAME] = {"acknowledge_within": "1d", "complete_within": "2d",
+                                                "remind_every": "1d", "basis": "测试"}
+        else:
+            data[revisit_kind.NAME] = {"instructions": "请电话回访并反馈。", "basis": "测试"}
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    use_policy_folder(folder)
+    yield declared
+    use_policy_folder(None)
+    revisit_kind.unregister()
+
+
+def test_every_kind_gets_a_start_page_with_its_own_fields_in_chinese(engine, city):
+    office = signed_in(engine, "office")
+    chooser = office.get("/processes/new")
+    assert chooser.status_code == 200
+    for kind in registry.kinds():
+        assert f'href="/processes/new/{kind.slug}"' in chooser.text
+        page = office.get(f"/processes/new/{kind.slug}")
+        assert page.status_code == 200, kind.name
+        for f in kind.start_fields:
+            assert f'name="{f.name}"' in page.text and f.label_zh in page.text, (kind.name, f.name)
+        text = visible_text(page.text)
+        assert not ENGLISH_WORD.findall(text.replace("Excel", "").replace("CSV", "")), (kind.name, ENGLISH_WORD.findall(text))
+        assert "seed" not in page.text
+
+
+def test_a_kind_declared_in_a_test_module_gets_its_start_page(revisit, engine, city):
+    office = signed_in(engine, "office")
+    assert 'href="/processes/new/test-revisit"' in office.get("/processes/new").text
+    page = office.get("/processes/new/test-revisit")
+    assert page.status_code == 200
+    assert "回访单位" in page.text and 'name="unit_id"' in page.text and 'name="note"' in page.text
+    started = post(office, "/processes/new/test-revisit", {"unit_id": str(city["liaison_icbc"].unit_id),
+                                                          "note": "核实回执"}, "/processes/new/test-revisit")
+    assert started.status_code == 303 and started.headers["location"].startswith("/processes/")
+    shown = office.get(started.headers["location"]).text
+    assert "回访" in shown and "已启动" in shown and "流程已启动" in shown
+
+
+def test_a_start_form_shows_every_error_at_once_and_keeps_what_was_typed(engine, city):
+    office = signed_in(engine, "office")
+    response = post(office, "/processes/new/stop-payment", {"bank_unit_id": "", "account_number": "62220212345",
+                                                           "amount_cny": "", "case_id": "JZ-NONE"},
+                    "/processes/new/stop-payment")
+    assert response.status_code == 422
+    html = response.text
+    assert field_error(html, "f-bank_unit_id-err") is None  # ids are f-<name>-err: look them up directly
+    for name in ("bank_unit_id", "amount_cny", "case_id"):
+        assert f'id="f-{name}-err"' in html, name
+    assert 'value="62220212345"' in html and 'value="JZ-NONE"' in html
+    # The kind's own rule, once the form reads: an account number of letters.
+    bad = post(office, "/processes/new/stop-payment", {"bank_unit_id": str(unit_id(engine, "bank.icbc.jz")),
+                                                      "account_number": "abc", "amount_cny": "28万"},
+               "/processes/new/stop-payment")
+    assert bad.status_code == 422 and 'id="f-account_number-err"' in bad.text and "10至30位数字" in bad.text
+    assert 'value="28万"' in bad.text
+
+
+def test_the_disciplinary_form_and_page_mask_the_id_number(engine, city):
+    office = signed_in(engine, "office")
+    form = [("person_name", "赵某某"), ("id_number", "11010519491231002X"), ("ground", "card_dealing"),
+            ("measures", "suspend_non_counter"), ("measures", "limit_calls"),
+            ("addressee_unit_ids", str(unit_id(engine, "bank.icbc.jz"))),
+            ("addressee_unit_ids", str(unit_id(engine, "carrier.cmcc.jz")))]
+    started = post(office, "/processes/new/disciplinary", form, "/processes/new/disciplinary")
+    assert started.status_code == 303, started.text
+    page = office.get(started.headers["location"]).text
+    assert "110105****002X" in page and "11010519491231002X" not in page
+    facts = page.split("process-facts-title", 1)[1].split("</section>", 1)[0]
+    assert "暂停非柜面业务" in facts and "限制通话" in facts and "买卖、出租、出借" in facts, facts
+
+
+def test_the_list_filters_and_a_liaison_sees_only_what_reaches_their_unit(engine, city):
+    office = signed_in(engine, "office")
+    for slug, data in (("stop-payment", {"bank_unit_id": str(unit_id(engine, "bank.icbc.jz")),
+                                         "account_number": "6222021234567890123", "amount_cny": "28万"}),
+                       ("outlet-suspension", {"outlet_unit_id": str(unit_id(engine, "carrier.cmcc.jz.shashi")),
+                                              "reason": "涉两卡"})):
+        assert post(office, f"/processes/new/{slug}", data, f"/processes/new/{slug}").status_code == 303
+    listed = office.get("/processes").text
+    assert "紧急止付" in listed and "停业整顿" in listed
+    only = office.get("/processes?kind=stop_payment").text
+    assert "停业整顿 " not in visible_text(only).split("共")[-1] or "6222****0123" in only
+    assert "6222****0123" in only and "营业厅 停业整顿" not in only
+    assert "6222****0123" not in office.get(f"/processes?unit={unit_id(engine, 'carrier.cmcc')}").text
+    assert "暂无" in office.get("/processes?overdue=1").text or "没有" in office.get("/processes?overdue=1").text
+    icbc = signed_in(engine, "liaison_icbc")
+    assert "6222****0123" not in icbc.get("/processes").text  # no order reached the bank yet
+    assert icbc.get("/processes/new").status_code == 200  # a liaison may report an insider
+    assert icbc.get("/processes/new/stop-payment").status_code == 403
