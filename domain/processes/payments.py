@@ -71,9 +71,14 @@ def _lock_account(session: Session, account: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"account:{account}"})
 
 
+def _holder(holder_name: object) -> str | None:
+    return actions.text(holder_name, field="holder_name", label_zh="户名", max_len=100, required=False) or None
+
+
 def request_stop_payment(*, session: Session, actor: User, bank_unit_id: int, account_number: str,
-                         amount_cny: object, case_id: int | None = None) -> Process:
+                         amount_cny: object, case_id: int | None = None, holder_name: str | None = None) -> Process:
     account, bank, amount = _validated(session, actor, bank_unit_id, account_number, amount_cny)
+    holder = _holder(holder_name)
     rules = current_policy().processes.stop_payment
     _lock_account(session, account)
     earlier = session.exec(select(func.count()).select_from(Process).where(Process.kind == "stop_payment",
@@ -86,16 +91,18 @@ def request_stop_payment(*, session: Session, actor: User, bank_unit_id: int, ac
     return processes.start(session=session, kind="stop_payment", started_by=actor.username,
                            title=f"紧急止付 {mask_account(account)} {format_wan(to_fen(amount))}",
                            subject_unit_id=bank.id, case_id=case_id, subject_key=account,
-                           data={"account": account, "amount_fen": to_fen(amount), "round": earlier + 1})
+                           data={"account": account, "holder": holder, "amount_fen": to_fen(amount),
+                                 "round": earlier + 1})
 
 
 def request_freeze(*, session: Session, actor: User, bank_unit_id: int, account_number: str,
-                   amount_cny: object, case_id: int | None = None) -> Process:
+                   amount_cny: object, case_id: int | None = None, holder_name: str | None = None) -> Process:
     account, bank, amount = _validated(session, actor, bank_unit_id, account_number, amount_cny)
+    holder = _holder(holder_name)
     return processes.start(session=session, kind="freeze", started_by=actor.username,
                            title=f"冻结 {mask_account(account)} {format_wan(to_fen(amount))}",
                            subject_unit_id=bank.id, case_id=case_id, subject_key=account,
-                           data={"account": account, "amount_fen": to_fen(amount), "round": 1})
+                           data={"account": account, "holder": holder, "amount_fen": to_fen(amount), "round": 1})
 
 
 def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
@@ -136,13 +143,17 @@ def _masked_title(step: processes.Step, verb: str) -> str:
     return f"{verb} 账户{mask_account(step.data['account'])} {format_wan(step.data['amount_fen'])}"
 
 
+def _holder_line(step: processes.Step) -> str:
+    return f"户名：{step.data['holder']}。" if step.data.get("holder") else ""
+
+
 def advance_stop_payment(step: processes.Step) -> None:
     process, rules = step.process, step.policy.processes.stop_payment
     if process.stage == "started":
         step.issue("stop_payment", kind="stop_payment", addressee_unit_id=process.subject_unit_id,
                    title=_masked_title(step, "紧急止付"), details={"account": step.data["account"],
                                                                  "amount_fen": step.data["amount_fen"]},
-                   instructions="请立即对该账户执行紧急止付，并反馈实际止付金额。")
+                   instructions=f"{_holder_line(step)}请立即对该账户执行紧急止付，并反馈实际止付金额。")
         step.move_to("ordered")
     if process.stage == "ordered":
         order = step.order("stop_payment")
@@ -168,7 +179,7 @@ def advance_freeze(step: processes.Step) -> None:
     order = step.issue(f"freeze_{current}", kind="freeze", addressee_unit_id=process.subject_unit_id,
                        title=_masked_title(step, "冻结" if current == 1 else f"续冻（第{current - 1}次）"),
                        details={"account": step.data["account"], "amount_fen": step.data["amount_fen"], "round": current},
-                       instructions="请对该账户执行冻结，并反馈实际冻结金额。")
+                       instructions=f"{_holder_line(step)}请对该账户执行冻结，并反馈实际冻结金额。")
     applied = step.data.get("applied_round", 0)
     if order.status in ("reported", "accepted", "closed") and applied < current:
         base = datetime.fromisoformat(step.data["expires_at"]) if step.data.get("expires_at") else order.reported_at
@@ -190,11 +201,13 @@ def advance_freeze(step: processes.Step) -> None:
 ACCOUNT_FIELDS = (
     FormField("bank_unit_id", "unit", "银行", "Bank", hints={"unit_kinds": BANK_KINDS}),
     FormField("account_number", "text", "账号", "Account number", hints={"pattern": r"\d{10,30}"}),
+    FormField("holder_name", "text", "户名", "Account holder", required=False, hints={"max_length": 100}),
     FormField("amount_cny", "amount", "金额", "Amount", hints={"examples": ["28万", "280000.00"]}),
     FormField("case_id", "case", "关联案件", "Case", required=False),
 )
 STARTED = Stage("started", "已启动", "Started")
-ACCOUNT_FACTS = (Fact("account", "账号", "Account number"), Fact("amount_fen", "涉案金额", "Amount", "money_fen"))
+ACCOUNT_FACTS = (Fact("account", "账号", "Account number"), Fact("holder", "户名", "Account holder"),
+                 Fact("amount_fen", "涉案金额", "Amount", "money_fen"))
 
 STOP_PAYMENT = registry.register(ProcessKind(
     name="stop_payment", label_zh="紧急止付", label_en="Emergency stop-payment",
