@@ -121,12 +121,12 @@ def record_entry(request: Request, slug: str, entry_slug: str, form: FormData = 
 
 
 def _record_rows(session: Session, user: User, entry: ProcessEntry, rows: list[dict], language: str) -> list[dict]:
-    """Each row in its own savepoint: a refused row changes nothing, the others are recorded."""
+    """Row by row: a refused row changes nothing (an entry's handler refuses before it writes, see
+    registry.ProcessEntry), the others are recorded."""
     results = []
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         try:
-            with session.begin_nested():
-                started = entry.handler(session=session, actor=user, **forms.read(session, user, entry.fields, row))
+            started = entry.handler(session=session, actor=user, **forms.read(session, user, entry.fields, row))
             results.append({"row": number, "ok": True, "started": started})
         except (Forbidden, NotFound):
             raise

@@ -85,7 +85,8 @@ class ProcessEntry:
     """Another way in: a record that may start a process of this kind (a fraud-involved account
     counted against its branch starts a 倒查 at the policy's count). `handler(session=, actor=,
     **fields)` returns the process it started, or None. `bulk`: the pages also take a CSV or Excel
-    file with one record a row (headers: the fields' names or Chinese labels)."""
+    file with one record a row (headers: the fields' names or Chinese labels), so the handler must
+    refuse a record before it writes anything (the audit trail allows no savepoint to undo it)."""
     slug: str
     label_zh: str
     label_en: str

@@ -159,7 +159,7 @@ def test_reverse_audit_from_fraud_accounts_by_form_and_file_to_the_lifted_suspen
                                                     range(2, 29)] + ["123,{},2026-11-11,".format(branch)]
     page.locator("#f-fraud-account-file").set_input_files(files=[{
         "name": "涉案账户.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode("utf-8")}])
-    page.get_by_role("button", name="上传").click()
+    page.get_by_role("button", name="上传", exact=True).click()
     results = page.locator("#entry-fraud-account-results")
     expect(results).to_contain_text("共 28 行，已登记 27 行")
     expect(results).to_contain_text("账号须为10至30位数字")
