@@ -63,10 +63,10 @@ def start_page(request: Request, session: Session, user: User, kind: ProcessKind
                   **extra)
 
 
-@router.get("/processes/new/{slug}", name="process_start_form")
-def start_form(request: Request, slug: str, done: str = "", started: str = "",
+@router.get("/processes/new/{kind_slug}", name="process_start_form")
+def start_form(request: Request, kind_slug: str, done: str = "", started: str = "",
                session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
-    kind = _kind(slug, user)
+    kind = _kind(kind_slug, user)
     values = {f.name: request.query_params.get(f.name, "") for f in kind.start_fields}
     if kind.prefill is not None:
         values = kind.prefill(session, values)
@@ -75,10 +75,10 @@ def start_form(request: Request, slug: str, done: str = "", started: str = "",
                       started_id=int(started) if started.isdigit() and len(started) < 12 else None)
 
 
-@router.post("/processes/new/{slug}", name="process_start")
-def start(request: Request, slug: str, form: FormData = Depends(posted_form), session: Session = Depends(get_session),
+@router.post("/processes/new/{kind_slug}", name="process_start")
+def start(request: Request, kind_slug: str, form: FormData = Depends(posted_form), session: Session = Depends(get_session),
           user: User = Depends(web_user)) -> Response:
-    kind = _kind(slug, user)  # before reading the form: a refusal, not a form error
+    kind = _kind(kind_slug, user)  # before reading the form: a refusal, not a form error
     values = process_forms.values_of(kind.start_fields, form)
     try:
         process = kind.start(session=session, actor=user, **forms.read(session, user, kind.start_fields, values))
@@ -99,11 +99,11 @@ def _entry(kind: ProcessKind, slug: str) -> ProcessEntry:
     return entry
 
 
-@router.post("/processes/new/{slug}/{entry_slug}", name="process_entry")
-def record_entry(request: Request, slug: str, entry_slug: str, form: FormData = Depends(posted_form),
+@router.post("/processes/new/{kind_slug}/{entry_slug}", name="process_entry")
+def record_entry(request: Request, kind_slug: str, entry_slug: str, form: FormData = Depends(posted_form),
                  session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     """One record of a kind's other way in (a fraud-involved account)."""
-    kind = _kind(slug, user)
+    kind = _kind(kind_slug, user)
     entry = _entry(kind, entry_slug)
     values = process_forms.values_of(entry.fields, form)
     try:
@@ -136,11 +136,11 @@ def _record_rows(session: Session, user: User, entry: ProcessEntry, rows: list[d
     return results
 
 
-@router.post("/processes/new/{slug}/{entry_slug}/upload", name="process_entry_upload")
-def upload_entries(request: Request, slug: str, entry_slug: str, form: FormData = Depends(posted_form),
+@router.post("/processes/new/{kind_slug}/{entry_slug}/upload", name="process_entry_upload")
+def upload_entries(request: Request, kind_slug: str, entry_slug: str, form: FormData = Depends(posted_form),
                    session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     """Many records at once from a CSV or Excel file; the page lists each row's result."""
-    kind = _kind(slug, user)
+    kind = _kind(kind_slug, user)
     entry = _entry(kind, entry_slug)
     upload = form.get("file")
     try:

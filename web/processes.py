@@ -75,12 +75,12 @@ def process_page(request: Request, process_id: RowId, done: str = "", session: S
     return page_response(request, session, user, process_id, flash=tr(request, DONE[done]) if done in DONE else None)
 
 
-@router.post("/processes/{process_id}/{slug}", name="process_action")
-def process_action(request: Request, process_id: RowId, slug: str, form: FormData = Depends(posted_form),
+@router.post("/processes/{process_id}/{action_slug}", name="process_action")
+def process_action(request: Request, process_id: RowId, action_slug: str, form: FormData = Depends(posted_form),
                    session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     """What the kind lets this person record now (its handler checks role and stage again)."""
     shown = overview.page(session=session, actor=user, process_id=process_id)  # 404 when not theirs
-    action = shown.kind.action(slug)
+    action = shown.kind.action(action_slug)
     if action is None:
         raise NotFound("not_found", "页面不存在", "no such page")
     values = process_forms.values_of(action.fields, form)
@@ -92,7 +92,7 @@ def process_action(request: Request, process_id: RowId, slug: str, form: FormDat
     except DomainError as exc:
         session.rollback()
         return page_response(request, session, user, process_id, status_code=exc.status,
-                             action_values={slug: values},
-                             action_errors={slug: process_forms.errors_of(request, exc, action.fields)})
+                             action_values={action_slug: values},
+                             action_errors={action_slug: process_forms.errors_of(request, exc, action.fields)})
     session.commit()
     return RedirectResponse(f"/processes/{process_id}?done=recorded", status_code=303)

@@ -16,7 +16,7 @@ from domain.money import format_wan, parse_cny, to_fen
 from domain.policy import current_policy
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes import actions
+from domain.processes import actions, queries
 from domain.processes.registry import Fact, FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.reverse_audit import mask_account, normalize_account
@@ -129,10 +129,11 @@ def request_renewal(*, session: Session, actor: User, process_id: int, reason: s
     office renews (renew_freeze), which sends the bank the renewal order."""
     if actor.role != "liaison":
         raise Forbidden("role_forbidden", "只有执行冻结的银行联络员可以申请续冻", "only the bank's liaison asks for a renewal")
+    queries.get_visible(session=session, actor=actor, process_id=process_id)  # 404 when not theirs
     process = actions.locked(session=session, process_id=process_id, kind="freeze", stages=("frozen",),
                              doing_zh="申请续冻")
     if process.subject_unit_id not in units.subtree_ids(session=session, root_id=actor.unit_id):
-        raise NotFound("process_not_found", f"流程 {process_id} 不存在", f"process {process_id} does not exist")
+        raise Forbidden("not_the_bank", "只有执行冻结的银行可以申请续冻", "only the bank holding the freeze asks")
     reason = actions.text(reason, field="reason", label_zh="续冻理由", max_len=2000)
     request = {"reason": reason, "by": actor.username, "at": utcnow().isoformat()}
     return actions.record(session=session, actor=actor, process=process, action="renewal_asked",
