@@ -8,6 +8,7 @@ from sqlmodel import Session, exists, func, select
 
 from domain.audit import service as audit
 from domain.audit.models import AuditEvent
+from domain.errors import DomainError
 from domain.orders import overview as order_overview
 from domain.orders.models import OPEN_STATUSES, Order
 from domain.processes import queries, registry
@@ -57,7 +58,7 @@ def can_see(*, session: Session, actor: User, process_id: int | None) -> bool:
         return False
     try:
         queries.get_visible(session=session, actor=actor, process_id=process_id)
-    except Exception:  # NotFound, or a role that reads no processes
+    except DomainError:  # not found for them, or a role that reads no processes
         return False
     return True
 

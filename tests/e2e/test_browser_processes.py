@@ -61,6 +61,10 @@ def test_stop_payment_from_the_office_to_the_bank_and_the_end_of_the_hold(served
     from playwright.sync_api import expect
 
     office = Person(browser, served, "office")
+    office.open("/office")
+    office.page.get_by_role("link", name="发起流程").first.click()
+    expect(office.page.get_by_role("heading", name="发起流程")).to_be_visible()
+    office.shot("39-process-kinds")
     start(office, "stop-payment")
     page = office.page
     office.shot("40-start-stop-payment")

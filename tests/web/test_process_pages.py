@@ -3,6 +3,7 @@ fields (a tests-only kind too), a form shows every field error at once and keeps
 list filters by kind, stage, unit and deadline, the page offers what this person may record now,
 and the bank's liaison reaches the process from its order. Through the pages as a browser posts
 them (tests/web_helpers.py), on SQLite."""
+import io
 import re
 
 import pytest
@@ -121,14 +122,84 @@ def test_the_list_filters_and_a_liaison_sees_only_what_reaches_their_unit(engine
                        ("outlet-suspension", {"outlet_unit_id": str(unit_id(engine, "carrier.cmcc.jz.shashi")),
                                               "reason": "涉两卡"})):
         assert post(office, f"/processes/new/{slug}", data, f"/processes/new/{slug}").status_code == 303
+    stop, outlet = "6222****0123", "中国移动沙市中山营业厅 停业整顿"
     listed = office.get("/processes").text
-    assert "紧急止付" in listed and "停业整顿" in listed
-    only = office.get("/processes?kind=stop_payment").text
-    assert "停业整顿 " not in visible_text(only).split("共")[-1] or "6222****0123" in only
-    assert "6222****0123" in only and "营业厅 停业整顿" not in only
-    assert "6222****0123" not in office.get(f"/processes?unit={unit_id(engine, 'carrier.cmcc')}").text
-    assert "暂无" in office.get("/processes?overdue=1").text or "没有" in office.get("/processes?overdue=1").text
+    assert stop in listed and outlet in listed
+    by_kind = office.get("/processes?kind=stop_payment").text
+    assert stop in by_kind and outlet not in by_kind
+    by_unit = office.get(f"/processes?unit={unit_id(engine, 'carrier.cmcc')}").text
+    assert outlet in by_unit and stop not in by_unit
+    by_stage = office.get("/processes?stage=started&open_only=1").text
+    assert stop in by_stage and outlet in by_stage
+    assert "没有符合条件的流程" in office.get("/processes?overdue=1").text
     icbc = signed_in(engine, "liaison_icbc")
-    assert "6222****0123" not in icbc.get("/processes").text  # no order reached the bank yet
+    assert stop not in icbc.get("/processes").text  # no order reached the bank yet
     assert icbc.get("/processes/new").status_code == 200  # a liaison may report an insider
     assert icbc.get("/processes/new/stop-payment").status_code == 403
+
+
+def test_fraud_accounts_from_an_excel_file_and_a_reverse_audit_by_hand(engine, city):
+    from openpyxl import Workbook
+
+    office = signed_in(engine, "office")
+    branch = unit_id(engine, "bank.icbc.jz.jiangling")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["涉案账号", "开户网点", "开户日期", "经办柜员"])
+    sheet.append(["6222020000000000101", branch, "2026-11-10", "李某"])
+    sheet.append(["62220200", branch, "2026-11-10", ""])
+    sheet.append(["6222020000000000102", unit_id(engine, "bank.icbc"), "2026-11-10", ""])
+    data = io.BytesIO()
+    book.save(data)
+    response = office.post("/processes/new/reverse-audit/fraud-account/upload", files={"file": (
+        "涉案账户.xlsx", data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
+        data={"csrf_token": csrf_token(office, "/processes/new/reverse-audit")})
+    assert response.status_code == 200
+    results = response.text.split("entry-fraud-account-results", 1)[-1]
+    assert "共 3 行，已登记 1 行" in results, results
+    assert "账号须为10至30位数字" in response.text and "开户网点须为银行支行或网点" in response.text
+    no_reason = post(office, "/processes/new/reverse-audit", {"branch_unit_id": str(branch), "reason": "",
+                                                             "clerks": "李某\n王某"}, "/processes/new/reverse-audit")
+    assert no_reason.status_code == 422 and 'id="f-reason-err"' in no_reason.text and "李某\n王某" in no_reason.text
+    started = post(office, "/processes/new/reverse-audit", {"branch_unit_id": str(branch), "reason": "群众举报违规开卡",
+                                                           "clerks": "李某\n王某"}, "/processes/new/reverse-audit")
+    page = office.get(started.headers["location"]).text
+    assert "人工启动" in page and "群众举报违规开卡" in page and "李某、王某" in page
+
+
+def test_the_bank_reaches_the_process_from_its_order_and_asks_for_a_renewal(engine, city):
+    from domain.db import session_scope
+    from domain.processes import service as processes
+    from domain.timeutil import utcnow
+
+    office = signed_in(engine, "office")
+    started = post(office, "/processes/new/freeze", {"bank_unit_id": str(unit_id(engine, "bank.ccb.jz")),
+                                                    "account_number": "6217001234567890", "amount_cny": "100万"},
+                   "/processes/new/freeze")
+    process_id = int(started.headers["location"].split("/")[2].split("?")[0])
+
+    def advance():
+        with session_scope() as s:
+            for due in processes.due(session=s, now=utcnow()):
+                processes.advance(session=s, process_id=due)
+
+    advance()
+    bank = signed_in(engine, "liaison_ccb")
+    page = office.get(f"/processes/{process_id}").text
+    order_id = int(re.search(r'href="/orders/(\d+)"', page).group(1))
+    assert f'href="/processes/{process_id}"' in bank.get(f"/orders/{order_id}").text
+    assert f'href="/processes/{process_id}"' not in signed_in(engine, "liaison_icbc").get("/inbox").text
+    post(bank, f"/orders/{order_id}/acknowledge", {}, f"/orders/{order_id}")
+    post(bank, f"/orders/{order_id}/report", {"text": "已冻结", "amount_cny": "100万"}, f"/orders/{order_id}")
+    post(office, f"/orders/{order_id}/review", {"decision": "accept"}, f"/orders/{order_id}")
+    advance()
+    shown = bank.get(f"/processes/{process_id}").text
+    assert "申请续冻" in shown and 'id="action-renew"' not in shown  # the office renews, the bank asks
+    refused = post(bank, f"/processes/{process_id}/renewal-request", {"reason": ""}, f"/processes/{process_id}")
+    assert refused.status_code == 422 and 'id="f-renewal-request-reason-err"' in refused.text
+    asked = post(bank, f"/processes/{process_id}/renewal-request", {"reason": "案件仍在侦办"}, f"/processes/{process_id}")
+    assert asked.status_code == 303
+    office_page = office.get(f"/processes/{process_id}").text
+    assert "案件仍在侦办" in office_page and 'id="action-renew"' in office_page
+    assert "银行申请续冻" in office_page  # the timeline names it in the office's words
+    assert signed_in(engine, "liaison_icbc").get(f"/processes/{process_id}").status_code == 404
