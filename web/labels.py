@@ -121,8 +121,8 @@ CHANGE_FIELDS = {
     "held_until": N_("Held until"),
     "expires_at": N_("Frozen until"),
     "ends_at": N_("Measures end"),
-    "decision": N_("Decision"),
-    "passed": N_("Inspection passed"),
+    "decision": N_("Appeal decision"),
+    "passed": N_("Inspection result"),
 }
 
 # 指令 statuses (domain.orders.models.STATUS_NAMES_ZH has the office's words: the zh catalogue's).

@@ -117,7 +117,7 @@ def _periods(session: Session, id_number: str) -> list[tuple[datetime, datetime]
 
 def _addressees(session: Session, measures: object, unit_ids: object, allowed: list[str]) -> list[tuple[str, int]]:
     if not isinstance(measures, list) or not measures or any(m not in allowed for m in measures):
-        raise InvalidInput("bad_measures", f"惩戒措施须从以下选择：{'、'.join(f'{MEASURE_ZH[m]}（{m}）' for m in allowed)}",
+        raise InvalidInput("bad_measures", f"惩戒措施须从以下选择：{'、'.join(MEASURE_ZH[m] for m in allowed)}",
                            f"measures must be chosen from: {', '.join(allowed)}", field="measures")
     if not isinstance(unit_ids, list) or not unit_ids or not all(type(u) is int for u in unit_ids):
         raise InvalidInput("bad_addressees", "请指定执行措施的银行或运营商", "name the banks and carriers that carry "
@@ -149,7 +149,7 @@ def start(*, session: Session, actor: User, person_name: str, id_number: str, gr
     name = actions.text(person_name, field="person_name", label_zh="当事人姓名", max_len=50)
     id_number = normalize_id_number(id_number)
     if ground not in rules.years_by_ground:
-        raise InvalidInput("bad_ground", f"惩戒事由须为：{'、'.join(rules.years_by_ground)}",
+        raise InvalidInput("bad_ground", f"惩戒事由须为：{'、'.join(GROUND_ZH.get(g, g) for g in rules.years_by_ground)}",
                            f"ground must be one of: {', '.join(rules.years_by_ground)}", field="ground")
     pairs = _addressees(session, measures, addressee_unit_ids, list(rules.measures))
     actions.case_id(session, case_id)
@@ -219,6 +219,12 @@ def record_notice_served(*, session: Session, actor: User, process_id: int, serv
 
 def _pending_appeal(data: dict) -> bool:
     return bool(data.get("appeal")) and data["appeal"].get("decision") is None
+
+
+def ground_choices() -> dict[str, str]:
+    """The grounds the policy knows, each with the period it carries (the start form's choices)."""
+    years = current_policy().processes.disciplinary.years_by_ground
+    return {g: f"{GROUND_ZH.get(g, g)}（惩戒期限{n}年）" for g, n in years.items()}
 
 
 def _kept_by_other_periods(step: processes.Step) -> set[tuple[str, int]]:
@@ -297,9 +303,10 @@ KIND = registry.register(ProcessKind(
                   FormField("id_number", "text", "身份证号码", "ID number", hints={
                       "pattern": r"\d{17}[\dX]", "description": "18-character resident ID number; shown masked everywhere"}),
                   FormField("ground", "choice", "惩戒事由", "Ground", hints={
-                      "choices": GROUND_ZH, "description": "a key of the policy's years_by_ground, e.g. convicted, card_dealing"}),
+                      "choices": ground_choices,
+                      "description": "a key of the policy's years_by_ground, e.g. convicted, card_dealing"}),
                   FormField("measures", "choice_list", "惩戒措施", "Measures", hints={
-                      "choices": MEASURE_ZH,
+                      "choices": lambda: {m: MEASURE_ZH[m] for m in current_policy().processes.disciplinary.measures},
                       "description": "suspend_non_counter, receive_only, limit_card_opening, limit_calls"}),
                   FormField("addressee_unit_ids", "unit_list", "执行单位", "Banks and carriers", hints={
                       "unit_kinds": BANK_KINDS + CARRIER_KINDS,

@@ -19,8 +19,7 @@ from domain.units.models import Unit
 from domain.users.models import User
 
 # What a timeline shows of a process event's before/after (the rest stays in the audit trail).
-SHOWN_CHANGES = ("stage", "outcome", "round", "held_until", "expires_at", "ends_at", "decision", "passed",
-                 "findings", "filed_at")
+SHOWN_CHANGES = ("stage", "outcome", "round", "held_until", "expires_at", "ends_at", "decision", "passed")
 
 
 def _overdue():

@@ -7,6 +7,7 @@ query and the kind's advance (no flow runs, no sleeping: the `clock` fixture mov
 or a freeze). Each journey ends with the process closed, and one of its documents downloaded from
 the process page and found genuine on the public verification page. Screenshots of the new pages:
 artifacts/screenshots/40-…"""
+import re
 from datetime import timedelta
 
 import pytest
@@ -55,6 +56,8 @@ def closed_with(office: Person, process_id: int, outcome: str) -> None:
     office.open_process(process_id)
     expect(office.page.locator("ol.progress li[aria-current=step]")).to_have_text("已办结")
     expect(office.page.locator("#process-outcome")).to_have_text(outcome)
+    words = office.page.locator("main").inner_text()  # no developer words: no English, no rule ids
+    assert not re.findall(r"[A-Za-z]{3,}", words), re.findall(r"[A-Za-z_.]{3,}", words)
 
 
 def test_stop_payment_from_the_office_to_the_bank_and_the_end_of_the_hold(served, browser, clock):

@@ -113,6 +113,8 @@ def test_the_disciplinary_form_and_page_mask_the_id_number(engine, city):
     assert "110105****002X" in page and "11010519491231002X" not in page
     facts = page.split("process-facts-title", 1)[1].split("</section>", 1)[0]
     assert "暂停非柜面业务" in facts and "限制通话" in facts and "买卖、出租、出借" in facts, facts
+    words = visible_text(page)
+    assert not ENGLISH_WORD.findall(words) and "seed" not in page and "processes." not in page, words
 
 
 def test_the_list_filters_and_a_liaison_sees_only_what_reaches_their_unit(engine, city):
@@ -132,6 +134,7 @@ def test_the_list_filters_and_a_liaison_sees_only_what_reaches_their_unit(engine
     by_stage = office.get("/processes?stage=started&open_only=1").text
     assert stop in by_stage and outlet in by_stage
     assert "没有符合条件的流程" in office.get("/processes?overdue=1").text
+    assert not ENGLISH_WORD.findall(visible_text(listed)), ENGLISH_WORD.findall(visible_text(listed))
     icbc = signed_in(engine, "liaison_icbc")
     assert stop not in icbc.get("/processes").text  # no order reached the bank yet
     assert icbc.get("/processes/new").status_code == 200  # a liaison may report an insider
