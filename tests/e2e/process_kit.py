@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests import samples
 from tests.conftest import ORDINARY_WORKDAY, ROOT, served_demo_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = ROOT / "artifacts" / "screenshots"
-EVIDENCE_PDF = b"%PDF-1.4\n% receipt\n" + b"0" * 400
+EVIDENCE_PDF = samples.PDF  # a real, well-formed PDF: uploads are checked by their content
 
 
 @contextlib.contextmanager
