@@ -83,6 +83,18 @@ AUDIT_ACTIONS = {
     "order.escalated": N_("Listed for supervision"),
     "order.evidence_added": N_("Evidence added"),
     "order.identity_revealed": N_("Full identifier viewed"),
+    "process.started": N_("Process started"),
+    "process.stage": N_("Stage changed"),
+    "process.refused": N_("Attempt refused"),
+    "process.inspection_recorded": N_("Inspection recorded"),
+    "process.appeal_recorded": N_("Appeal recorded"),
+    "process.appeal_decided": N_("Appeal decided"),
+    "process.renewal_asked": N_("The bank asked for a renewal"),
+    "process.renewal_requested": N_("Freeze renewed"),
+    "process.written_notice_due": N_("Written notice to be served"),
+    "process.written_notice_served": N_("Written notice served"),
+    "process.employer_told": N_("Employer told the outcome"),
+    "process.case_registration_due": N_("Office asked to register a case"),
 }
 
 # Fraud types the office registers most (free text; these are only suggestions, stored as typed).
@@ -104,6 +116,13 @@ CHANGE_FIELDS = {
     "review_comment": N_("Review comment"),
     "cancelled_reason": N_("Reason for cancelling"),
     "filename": N_("File"),
+    "outcome": N_("Outcome"),
+    "round": N_("Round"),
+    "held_until": N_("Held until"),
+    "expires_at": N_("Frozen until"),
+    "ends_at": N_("Measures end"),
+    "decision": N_("Appeal decision"),
+    "passed": N_("Inspection result"),
 }
 
 # 指令 statuses (domain.orders.models.STATUS_NAMES_ZH has the office's words: the zh catalogue's).

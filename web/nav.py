@@ -28,6 +28,7 @@ ITEMS: tuple[NavItem, ...] = (
     NavItem("my_cases", N_("My cases"), "/leader/cases", ("leader",)),
     NavItem("orders", N_("Orders"), None, ("liaison", "police"), route_name=ORDERS_ROUTE_NAME),
     NavItem("office_orders", N_("Orders"), None, ("office", "auditor", "admin"), route_name="orders_list"),
+    NavItem("processes", N_("Processes"), "/processes", ("office", "auditor", "admin", "liaison", "police")),
     NavItem("statistics", N_("Statistics"), "/statistics", ("office", "leader", "auditor", "admin")),
     NavItem("circulation", N_("Circulation"), "/circulation", ("office", "leader", "auditor", "admin", "police")),
     NavItem("users", N_("Users"), "/admin/users", ("admin",)),

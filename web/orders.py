@@ -19,6 +19,7 @@ from domain.orders import overview
 from domain.orders import service as orders
 from domain.orders.models import OPEN_STATUSES, STATUS_NAMES_ZH, Order
 from domain.policy import current_policy
+from domain.processes import overview as process_overview
 from domain.users.models import User
 from domain.users.service import require_role
 from httpkit.ids import MAX_ID, RowId
@@ -151,7 +152,8 @@ def order_context(session: Session, user: User, order: Order, *, report: dict | 
         review_errors=review_errors or {}, comment=comment, reason=reason, message=message,
         revealable=(reveal_service.revealable(session, order)
                     if user.role in orders.ADDRESSEE_ROLES and order.status in OPEN_STATUSES else None),
-        revealed=revealed)
+        revealed=revealed,
+        process_shown=process_overview.can_see(session=session, actor=user, process_id=order.process_id))
 
 
 def order_response(request: Request, session: Session, user: User, order_id: int, *, status_code: int = 200,

@@ -126,6 +126,46 @@ def _order_kind_zh(kind: str) -> str | None:
     return declared.label_zh if declared else None
 
 
+@pass_context
+def declared(context, thing) -> str:
+    """A name the domain declares in both languages (a process kind, stage, field, action, outcome)."""
+    english = _language(context) == "en"
+    for zh, en in (("label_zh", "label_en"), ("zh", "en")):
+        if hasattr(thing, zh):
+            return getattr(thing, en) if english else getattr(thing, zh)
+    return str(thing)
+
+
+@pass_context
+def process_kind(context, name: str | None) -> str:
+    from domain.processes import registry
+
+    found = next((k for k in registry.kinds() if k.name == name), None)
+    return declared(context, found) if found else (name or "")
+
+
+@pass_context
+def process_stage(context, stage: str | None, kind: str | None = None) -> str:
+    from domain.processes import registry
+
+    found = next((k for k in registry.kinds() if k.name == kind), None)
+    named = found.stage(stage) if found else next((s for k in registry.kinds() for s in k.stages if s.code == stage),
+                                                  None)
+    return declared(context, named) if named else (stage or "")
+
+
+@pass_context
+def iso_datetime(context, value: str | None, with_time: bool = True) -> str:
+    """A time stored as ISO text (a process's data) shown as the office writes it."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return datetime_text(context, moment) if with_time else date_text(context, moment)
+
+
 def build_environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "svg", "xml"], default=True),
@@ -136,7 +176,8 @@ def build_environment() -> jinja2.Environment:
                        role=_label(labels.ROLES), tier=_label(labels.LEADER_TIERS),
                        approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS),
                        field_label=_label(labels.CHANGE_FIELDS), order_status=_label(labels.ORDER_STATUSES),
-                       notice_kind=_label(labels.NOTICE_KINDS),
+                       notice_kind=_label(labels.NOTICE_KINDS), declared=declared, process_kind=process_kind,
+                       process_stage=process_stage, iso_datetime=iso_datetime,
                        order_kind=_domain_named(labels.ORDER_KINDS, _order_kind_zh),
                        outcome=_domain_named(labels.ORDER_OUTCOMES, outcome_name_zh))
     env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)

@@ -4,6 +4,7 @@ POST /api/v1/processes/{process_id}/<action> for what the office records on a ru
 declared fields. Results of referrals and dissuasions are reported on their order
 (POST /api/v1/orders/{id}/report with `outcome`)."""
 from collections.abc import Callable
+from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -25,6 +26,7 @@ TAGS = ["processes 流程"]
 JSON_TYPES: dict[str, object] = {
     "unit": RowId, "case": RowId, "unit_or_code": RowId | str, "unit_list": list[RowId], "text": str,
     "text_list": list[str], "amount": Amount, "bool": bool, "choice": str, "choice_list": list[str],
+    "date": date, "datetime": datetime,
 }
 
 

@@ -20,4 +20,6 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {k.name: k for k in (
     DocumentKind("freeze_notice", "协助冻结通知书", "冻结通知"),
     DocumentKind("circular", "通报", "通报"),
     DocumentKind("rectification_notice", "整改通知书", "整改通知"),
+    DocumentKind("disciplinary_notice", "协助惩戒通知书", "协助惩戒通知"),
+    DocumentKind("dissuasion_order", "预警劝阻指令", "预警劝阻指令"),
 )}

@@ -55,10 +55,10 @@ for _kind in (
     OrderKind("outlet_suspension", "停业整顿", "Suspension of business", "suspension_order"),
     OrderKind("inspection", "整改验收", "Rectification inspection"),
     OrderKind("insider_referral", "行业内鬼线索移送", "Insider lead referral", "referral_letter"),
-    OrderKind("disciplinary_measure", "惩戒措施", "Disciplinary measure"),
-    OrderKind("dissuasion_visit", "上门劝阻", "Dissuasion visit"),
-    OrderKind("dissuasion_call", "电话人工劝阻", "Dissuasion call"),
-    OrderKind("dissuasion_sms", "短信劝阻", "Dissuasion text message"),
+    OrderKind("disciplinary_measure", "惩戒措施", "Disciplinary measure", "disciplinary_notice"),
+    OrderKind("dissuasion_visit", "上门劝阻", "Dissuasion visit", "dissuasion_order"),
+    OrderKind("dissuasion_call", "电话人工劝阻", "Dissuasion call", "dissuasion_order"),
+    OrderKind("dissuasion_sms", "短信劝阻", "Dissuasion text message", "dissuasion_order"),
     OrderKind("supervision", "督办", "Supervision", "supervision_order"),
 ):
     declare(_kind)

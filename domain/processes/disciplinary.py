@@ -27,7 +27,7 @@ from domain.policy import current_policy
 from domain.processes import actions
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
+from domain.processes.registry import Fact, FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.payments import add_months
 from domain.timeutil import SHANGHAI, utcnow
@@ -117,7 +117,7 @@ def _periods(session: Session, id_number: str) -> list[tuple[datetime, datetime]
 
 def _addressees(session: Session, measures: object, unit_ids: object, allowed: list[str]) -> list[tuple[str, int]]:
     if not isinstance(measures, list) or not measures or any(m not in allowed for m in measures):
-        raise InvalidInput("bad_measures", f"惩戒措施须从以下选择：{'、'.join(f'{MEASURE_ZH[m]}（{m}）' for m in allowed)}",
+        raise InvalidInput("bad_measures", f"惩戒措施须从以下选择：{'、'.join(MEASURE_ZH[m] for m in allowed)}",
                            f"measures must be chosen from: {', '.join(allowed)}", field="measures")
     if not isinstance(unit_ids, list) or not unit_ids or not all(type(u) is int for u in unit_ids):
         raise InvalidInput("bad_addressees", "请指定执行措施的银行或运营商", "name the banks and carriers that carry "
@@ -149,7 +149,7 @@ def start(*, session: Session, actor: User, person_name: str, id_number: str, gr
     name = actions.text(person_name, field="person_name", label_zh="当事人姓名", max_len=50)
     id_number = normalize_id_number(id_number)
     if ground not in rules.years_by_ground:
-        raise InvalidInput("bad_ground", f"惩戒事由须为：{'、'.join(rules.years_by_ground)}",
+        raise InvalidInput("bad_ground", f"惩戒事由须为：{'、'.join(GROUND_ZH.get(g, g) for g in rules.years_by_ground)}",
                            f"ground must be one of: {', '.join(rules.years_by_ground)}", field="ground")
     pairs = _addressees(session, measures, addressee_unit_ids, list(rules.measures))
     actions.case_id(session, case_id)
@@ -202,6 +202,29 @@ def decide_appeal(*, session: Session, actor: User, process_id: int, upheld: obj
               "decided_at": utcnow().isoformat()}
     return actions.record(session=session, actor=actor, process=process, action="appeal_decided",
                           changes={"appeal": appeal}, note={"decision": decision})
+
+
+def record_notice_served(*, session: Session, actor: User, process_id: int, served_on: datetime) -> Process:
+    """告知书送达: the office records the day the person was told in writing (Art. 32)."""
+    require_role(actor, "office", "admin")
+    process = actions.locked(session=session, process_id=process_id, kind="disciplinary", stages=IN_FORCE,
+                             doing_zh="登记告知书送达")
+    if not isinstance(served_on, datetime) or served_on > utcnow():
+        raise InvalidInput("bad_served_on", "请填写告知书送达日期（不能晚于今天）", "the day the notice was served, not in "
+                           "the future", field="served_on")
+    served = {"written_notice": "served", "notice_served_on": served_on.isoformat()}
+    return actions.record(session=session, actor=actor, process=process, action="written_notice_served",
+                          changes=served, note=served)
+
+
+def _pending_appeal(data: dict) -> bool:
+    return bool(data.get("appeal")) and data["appeal"].get("decision") is None
+
+
+def ground_choices() -> dict[str, str]:
+    """The grounds the policy knows, each with the period it carries (the start form's choices)."""
+    years = current_policy().processes.disciplinary.years_by_ground
+    return {g: f"{GROUND_ZH.get(g, g)}（惩戒期限{n}年）" for g, n in years.items()}
 
 
 def _kept_by_other_periods(step: processes.Step) -> set[tuple[str, int]]:
@@ -280,9 +303,10 @@ KIND = registry.register(ProcessKind(
                   FormField("id_number", "text", "身份证号码", "ID number", hints={
                       "pattern": r"\d{17}[\dX]", "description": "18-character resident ID number; shown masked everywhere"}),
                   FormField("ground", "choice", "惩戒事由", "Ground", hints={
-                      "choices": GROUND_ZH, "description": "a key of the policy's years_by_ground, e.g. convicted, card_dealing"}),
+                      "choices": ground_choices,
+                      "description": "a key of the policy's years_by_ground, e.g. convicted, card_dealing"}),
                   FormField("measures", "choice_list", "惩戒措施", "Measures", hints={
-                      "choices": MEASURE_ZH,
+                      "choices": lambda: {m: MEASURE_ZH[m] for m in current_policy().processes.disciplinary.measures},
                       "description": "suspend_non_counter, receive_only, limit_card_opening, limit_calls"}),
                   FormField("addressee_unit_ids", "unit_list", "执行单位", "Banks and carriers", hints={
                       "unit_kinds": BANK_KINDS + CARRIER_KINDS,
@@ -291,11 +315,28 @@ KIND = registry.register(ProcessKind(
     order_kinds=("disciplinary_measure", "lift_measure"), policy=DisciplinaryRules,
     outcomes=(Outcome("expired", "期满解除", "Expired"), Outcome("appeal_upheld", "申诉成立，已解除", "Appeal upheld"),
               Outcome("cancelled", "已撤销", "Cancelled")),
-    actions=(ProcessAction("appeal", "登记申诉", "Record an appeal", record_appeal, fields=(
+    actions=(ProcessAction("notice-served", "登记告知书送达", "Record the written notice served", record_notice_served,
+                           stages=IN_FORCE, ready=lambda data: data.get("written_notice") == "due", fields=(
+                 FormField("served_on", "date", "送达日期", "Served on"),)),
+             ProcessAction("appeal", "登记申诉", "Record an appeal", record_appeal, stages=IN_FORCE,
+                           ready=lambda data: not data.get("appeal"), fields=(
                  FormField("grounds", "text", "申诉理由", "Grounds", hints={
-                     "max_length": 5000, "description": "申诉理由, as the person gave them"}),)),
-             ProcessAction("appeal-decision", "决定申诉", "Decide the appeal", decide_appeal, fields=(
+                     "max_length": 5000, "multiline": True, "description": "申诉理由, as the person gave them"}),)),
+             ProcessAction("appeal-decision", "决定申诉", "Decide the appeal", decide_appeal, stages=IN_FORCE,
+                           ready=_pending_appeal, fields=(
                  FormField("upheld", "bool", "申诉成立", "Upheld",
                            hints={"description": "申诉成立: true lifts every measure at once"}),
-                 FormField("reason", "text", "决定理由", "Reason", hints={"max_length": 5000})))),
+                 FormField("reason", "text", "决定理由", "Reason", hints={"max_length": 5000, "multiline": True})))),
+    facts=(Fact("person_name", "当事人", "Person"), Fact("id_number", "身份证号码", "ID number"),
+           Fact("ground", "惩戒事由", "Ground", "choice", GROUND_ZH),
+           Fact("measures", "惩戒措施", "Measures", "choices", MEASURE_ZH),
+           Fact("starts_at", "惩戒期限自", "From", "date"), Fact("ends_at", "惩戒期限至", "Until", "date"),
+           Fact("shortened", "因连续惩戒上限缩短", "Shortened by the cap", "bool"),
+           Fact("written_notice", "书面告知", "Written notice", "choice", {"due": "待送达", "served": "已送达"}),
+           Fact("notice_served_on", "告知书送达日期", "Notice served on", "date"),
+           Fact("appeal", "申诉", "Appeal", "appeal")),
+    summary_zh="对买卖、出租、出借“两卡”或因电诈犯罪被判刑的人员实施联合惩戒：银行、运营商按措施执行，书面告知当事人，"
+               "受理申诉，期满自动解除。",
+    summary_en="Measures against a person for the policy's period, carried out by banks and carriers; appeals decided by "
+               "the office.",
     description="惩戒: one order per measure and unit for the policy's period (consecutive periods capped)."))

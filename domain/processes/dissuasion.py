@@ -22,7 +22,7 @@ import re
 from typing import Literal
 
 from pydantic import Field
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from domain.audit import service as audit
 from domain.cases.service import mask_name, mask_phone
@@ -32,13 +32,14 @@ from domain.policy import current_policy
 from domain.processes import actions
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
+from domain.processes.registry import Fact, FormField, Outcome, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
 from domain.warnings import service as warnings
+from domain.warnings.models import FraudWarning
 from policies.schema import Strict
 
 log = logging.getLogger("lianban.processes")
@@ -118,6 +119,16 @@ def start(*, session: Session, actor: User, area: int | str, risk_level: str, vi
     return process
 
 
+def from_warning(session: Session, values: dict) -> dict:
+    """The start form opened from a warning: its area and risk level, filled in (not for one already
+    being dissuaded)."""
+    number = str(values.get("warning_number") or "").strip()
+    warning = session.exec(select(FraudWarning).where(FraudWarning.warning_number == number)).first() if number else None
+    if warning is None or warning.process_id is not None:
+        return values
+    return {**values, "area": str(warning.area_unit_id), "risk_level": warning.risk_level}
+
+
 def _tell_office_to_register(step: processes.Step, order_id: int) -> None:
     data, office = step.data, orders.office_unit_id(step.session)
     if office is not None:
@@ -134,7 +145,7 @@ def advance(step: processes.Step) -> None:
     if process.stage == "started":
         kind = rules.order_kind_by_risk[data["risk_level"]]
         action = ACTION_ZH.get(kind, kind)
-        choices = "、".join(f"{OUTCOME_ZH.get(o, o)}（{o}）" for o in rules.outcomes)
+        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)
         step.issue("dissuasion", kind=kind, addressee_unit_id=data["police_unit_id"],
                    title=f"{RISK_ZH[data['risk_level']]}预警 {action} {data['area_name']}{data['victim_name']}",
                    details={"outcomes": list(rules.outcomes), "risk_level": data["risk_level"]},
@@ -174,5 +185,10 @@ KIND = registry.register(ProcessKind(
                       "max_length": 64, "description": "预警编号: the same number starts one process only"}),
                   FormField("case_id", "case", "关联案件", "Case", required=False)),
     order_kinds=("dissuasion_visit", "dissuasion_call", "dissuasion_sms"), outcomes=OUTCOMES,
-    policy=DissuasionRules,
+    policy=DissuasionRules, prefill=from_warning,
+    facts=(Fact("warning_number", "预警编号", "Warning number"),
+           Fact("risk_level", "预警等级", "Risk level", "choice", RISK_ZH), Fact("area_name", "辖区", "Area"),
+           Fact("victim_name", "劝阻对象", "Person"), Fact("victim_phone", "联系电话", "Phone")),
+    summary_zh="按预警等级劝阻：高危上门劝阻、中危电话劝阻、低危短信劝阻，由辖区派出所执行并反馈结果。",
+    summary_en="Dissuades a warned person by risk level: a home visit, a call or an SMS, by the local police station.",
     description="劝阻: high → home visit, medium → call, low → SMS, by the station serving the victim's area."))

@@ -11,15 +11,17 @@ from pydantic import Field
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.money import format_wan, parse_cny, to_fen
 from domain.policy import current_policy
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
+from domain.processes import actions, queries
+from domain.processes.registry import Fact, FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.processes.reverse_audit import mask_account, normalize_account
 from domain.timeutil import utcnow
+from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
@@ -69,9 +71,14 @@ def _lock_account(session: Session, account: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"account:{account}"})
 
 
+def _holder(holder_name: object) -> str | None:
+    return actions.text(holder_name, field="holder_name", label_zh="户名", max_len=100, required=False) or None
+
+
 def request_stop_payment(*, session: Session, actor: User, bank_unit_id: int, account_number: str,
-                         amount_cny: object, case_id: int | None = None) -> Process:
+                         amount_cny: object, case_id: int | None = None, holder_name: str | None = None) -> Process:
     account, bank, amount = _validated(session, actor, bank_unit_id, account_number, amount_cny)
+    holder = _holder(holder_name)
     rules = current_policy().processes.stop_payment
     _lock_account(session, account)
     earlier = session.exec(select(func.count()).select_from(Process).where(Process.kind == "stop_payment",
@@ -84,16 +91,18 @@ def request_stop_payment(*, session: Session, actor: User, bank_unit_id: int, ac
     return processes.start(session=session, kind="stop_payment", started_by=actor.username,
                            title=f"紧急止付 {mask_account(account)} {format_wan(to_fen(amount))}",
                            subject_unit_id=bank.id, case_id=case_id, subject_key=account,
-                           data={"account": account, "amount_fen": to_fen(amount), "round": earlier + 1})
+                           data={"account": account, "holder": holder, "amount_fen": to_fen(amount),
+                                 "round": earlier + 1})
 
 
 def request_freeze(*, session: Session, actor: User, bank_unit_id: int, account_number: str,
-                   amount_cny: object, case_id: int | None = None) -> Process:
+                   amount_cny: object, case_id: int | None = None, holder_name: str | None = None) -> Process:
     account, bank, amount = _validated(session, actor, bank_unit_id, account_number, amount_cny)
+    holder = _holder(holder_name)
     return processes.start(session=session, kind="freeze", started_by=actor.username,
                            title=f"冻结 {mask_account(account)} {format_wan(to_fen(amount))}",
                            subject_unit_id=bank.id, case_id=case_id, subject_key=account,
-                           data={"account": account, "amount_fen": to_fen(amount), "round": 1})
+                           data={"account": account, "holder": holder, "amount_fen": to_fen(amount), "round": 1})
 
 
 def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
@@ -106,7 +115,7 @@ def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
         raise Conflict("not_renewable", "只有冻结生效中的账户可以续冻", "only a freeze in force can be renewed")
     if datetime.fromisoformat(expires) <= step.now:
         raise Conflict("freeze_expired", "冻结已到期，不能续冻，请重新申请冻结", "the freeze has expired: apply anew")
-    step.update_data(round=step.data["round"] + 1)
+    step.update_data(round=step.data["round"] + 1, renewal_request=None)
     process.needs_advance = True
     session.add(process)
     audit.record(session=session, actor=actor.username, action="process.renewal_requested", entity_type="process",
@@ -115,8 +124,28 @@ def renew_freeze(*, session: Session, actor: User, process_id: int) -> Process:
     return process
 
 
+def request_renewal(*, session: Session, actor: User, process_id: int, reason: str) -> Process:
+    """申请续冻: the bank holding the freeze asks the office to renew it before it expires; the
+    office renews (renew_freeze), which sends the bank the renewal order."""
+    if actor.role != "liaison":
+        raise Forbidden("role_forbidden", "只有执行冻结的银行联络员可以申请续冻", "only the bank's liaison asks for a renewal")
+    queries.get_visible(session=session, actor=actor, process_id=process_id)  # 404 when not theirs
+    process = actions.locked(session=session, process_id=process_id, kind="freeze", stages=("frozen",),
+                             doing_zh="申请续冻")
+    if process.subject_unit_id not in units.subtree_ids(session=session, root_id=actor.unit_id):
+        raise Forbidden("not_the_bank", "只有执行冻结的银行可以申请续冻", "only the bank holding the freeze asks")
+    reason = actions.text(reason, field="reason", label_zh="续冻理由", max_len=2000)
+    request = {"reason": reason, "by": actor.username, "at": utcnow().isoformat()}
+    return actions.record(session=session, actor=actor, process=process, action="renewal_asked",
+                          changes={"renewal_request": request}, note={"at": request["at"]})
+
+
 def _masked_title(step: processes.Step, verb: str) -> str:
     return f"{verb} 账户{mask_account(step.data['account'])} {format_wan(step.data['amount_fen'])}"
+
+
+def _holder_line(step: processes.Step) -> str:
+    return f"户名：{step.data['holder']}。" if step.data.get("holder") else ""
 
 
 def advance_stop_payment(step: processes.Step) -> None:
@@ -125,7 +154,7 @@ def advance_stop_payment(step: processes.Step) -> None:
         step.issue("stop_payment", kind="stop_payment", addressee_unit_id=process.subject_unit_id,
                    title=_masked_title(step, "紧急止付"), details={"account": step.data["account"],
                                                                  "amount_fen": step.data["amount_fen"]},
-                   instructions="请立即对该账户执行紧急止付，并反馈实际止付金额。")
+                   instructions=f"{_holder_line(step)}请立即对该账户执行紧急止付，并反馈实际止付金额。")
         step.move_to("ordered")
     if process.stage == "ordered":
         order = step.order("stop_payment")
@@ -151,7 +180,7 @@ def advance_freeze(step: processes.Step) -> None:
     order = step.issue(f"freeze_{current}", kind="freeze", addressee_unit_id=process.subject_unit_id,
                        title=_masked_title(step, "冻结" if current == 1 else f"续冻（第{current - 1}次）"),
                        details={"account": step.data["account"], "amount_fen": step.data["amount_fen"], "round": current},
-                       instructions="请对该账户执行冻结，并反馈实际冻结金额。")
+                       instructions=f"{_holder_line(step)}请对该账户执行冻结，并反馈实际冻结金额。")
     applied = step.data.get("applied_round", 0)
     if order.status in ("reported", "accepted", "closed") and applied < current:
         base = datetime.fromisoformat(step.data["expires_at"]) if step.data.get("expires_at") else order.reported_at
@@ -173,10 +202,13 @@ def advance_freeze(step: processes.Step) -> None:
 ACCOUNT_FIELDS = (
     FormField("bank_unit_id", "unit", "银行", "Bank", hints={"unit_kinds": BANK_KINDS}),
     FormField("account_number", "text", "账号", "Account number", hints={"pattern": r"\d{10,30}"}),
+    FormField("holder_name", "text", "户名", "Account holder", required=False, hints={"max_length": 100}),
     FormField("amount_cny", "amount", "金额", "Amount", hints={"examples": ["28万", "280000.00"]}),
     FormField("case_id", "case", "关联案件", "Case", required=False),
 )
 STARTED = Stage("started", "已启动", "Started")
+ACCOUNT_FACTS = (Fact("account", "账号", "Account number"), Fact("holder", "户名", "Account holder"),
+                 Fact("amount_fen", "涉案金额", "Amount", "money_fen"))
 
 STOP_PAYMENT = registry.register(ProcessKind(
     name="stop_payment", label_zh="紧急止付", label_en="Emergency stop-payment",
@@ -184,6 +216,11 @@ STOP_PAYMENT = registry.register(ProcessKind(
     moves=(stage_move("order", "started", "ordered"), stage_move("hold", "ordered", "held")),
     start=request_stop_payment, advance=advance_stop_payment, start_fields=ACCOUNT_FIELDS,
     order_kinds=("stop_payment",), policy=StopPaymentRules,
+    facts=(*ACCOUNT_FACTS, Fact("round", "第几次止付", "Stop-payment round"),
+           Fact("stopped_fen", "实际止付金额", "Amount stopped", "money_fen"),
+           Fact("held_until", "止付到期时间", "Held until", "datetime")),
+    summary_zh="向银行下达紧急止付指令；银行签收后立即止付并反馈实际止付金额，止付期满自动结束。同一账户最多止付两次。",
+    summary_en="Orders a bank to stop payments from an account at once; the hold ends by itself when it expires.",
     outcomes=(Outcome("hold_expired", "止付期满", "Hold expired"), Outcome("cancelled", "已撤销", "Cancelled")),
     description="紧急止付: the bank gets the order at once; a third stop-payment of one account is refused."))
 
@@ -193,6 +230,16 @@ FREEZE = registry.register(ProcessKind(
     moves=(stage_move("order", "started", "ordered"), stage_move("freeze", "ordered", "frozen")),
     start=request_freeze, advance=advance_freeze, start_fields=ACCOUNT_FIELDS,
     order_kinds=("freeze",), policy=FreezeRules,
+    facts=(*ACCOUNT_FACTS, Fact("round", "冻结轮次", "Freeze round"),
+           Fact("frozen_fen", "实际冻结金额", "Amount frozen", "money_fen"),
+           Fact("expires_at", "冻结到期时间", "Frozen until", "datetime"),
+           Fact("renewal_request", "银行续冻申请", "Renewal asked by the bank", "request")),
+    summary_zh="向银行下达冻结指令；银行反馈实际冻结金额，到期前可申请并办理续冻。",
+    summary_en="Orders a bank to freeze an account; the freeze can be renewed before it expires.",
     outcomes=(Outcome("freeze_expired", "冻结期满", "Freeze expired"), Outcome("cancelled", "已撤销", "Cancelled")),
-    actions=(ProcessAction("renew", "续冻", "Renew the freeze", renew_freeze,
-                           description="续冻: before expiry, one more period from the current expiry."),)))
+    actions=(ProcessAction("renew", "续冻", "Renew the freeze", renew_freeze, stages=("frozen",),
+                           description="续冻: before expiry, one more period from the current expiry."),
+             ProcessAction("renewal-request", "申请续冻", "Ask for a renewal", request_renewal, roles=("liaison",),
+                           stages=("frozen",), ready=lambda data: not data.get("renewal_request"),
+                           fields=(FormField("reason", "text", "续冻理由", "Reason", hints={"max_length": 2000}),),
+                           description="申请续冻: the bank's liaison asks the office to renew the freeze."))))

@@ -72,5 +72,5 @@ def visible_data(*, session: Session, actor: User, process: Process) -> dict:
     addressed = session.exec(select(Order.id).where(Order.process_id == process.id,
                                                     orders.visibility(session=session, actor=actor))).first()
     if addressed is not None:
-        return {k: v for k, v in data.items() if k not in ("reporter", "employee", "facts")}
+        return {k: v for k, v in data.items() if k not in ("reporter", "employee", "facts", "evidence")}
     return {k: v for k, v in data.items() if k in REPORTER_FIELDS}

@@ -25,7 +25,7 @@ from domain.policy import current_policy
 from domain.processes import actions
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
+from domain.processes.registry import Fact, FormField, Outcome, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.units import service as units
 from domain.units.models import Unit
@@ -51,7 +51,8 @@ class ReferralRules(Strict):
 
 
 def report_insider(*, session: Session, actor: User, employer_unit_id: int, employee_name: str, facts: str,
-                   case_id: int | None = None) -> Process:
+                   case_id: int | None = None, evidence: str | None = None,
+                   police_unit_id: int | None = None) -> Process:
     """A bank's or carrier's liaison, or the office, reports a suspected insider (内鬼)."""
     if actor.role not in ("liaison", "office", "admin"):
         raise Forbidden("role_forbidden", "只有银行、运营商联络员或联席办可以报送内鬼线索",
@@ -73,13 +74,21 @@ def report_insider(*, session: Session, actor: User, employer_unit_id: int, empl
                                "report it through a superior unit's liaison or the office", field="employer_unit_id")
     name = actions.text(employee_name, field="employee_name", label_zh="涉嫌员工姓名", max_len=50)
     facts = actions.text(facts, field="facts", label_zh="线索事实", max_len=5000)
+    evidence = actions.text(evidence, field="evidence", label_zh="证据材料", max_len=5000, required=False)
     actions.case_id(session, case_id)
-    _police_unit(session, current_policy().processes.insider_referral.police_unit_code, refuse=True)
+    if police_unit_id is None:
+        police = _police_unit(session, current_policy().processes.insider_referral.police_unit_code, refuse=True)
+    else:
+        police = session.get(Unit, police_unit_id)
+        if police is None or police.kind != "police":
+            raise InvalidInput("not_a_police_unit", "接收线索的单位须为公安机关", "the receiving unit must be a police unit",
+                               field="police_unit_id")
     reporter_unit = session.get(Unit, actor.unit_id)
     return processes.start(session=session, kind="insider_referral", started_by=actor.username,
                            title=f"{employer.name} 行业内鬼线索移送", subject_unit_id=employer.id, case_id=case_id,
                            reported_by_unit_id=reporter_unit.id, sealed_from_unit_id=employer.id,
-                           data={"employee": name, "facts": facts,
+                           data={"employee": name, "facts": facts, "evidence": evidence or None,
+                                 "police_unit_id": police.id, "police_unit": police.name,
                                  "reporter": {"unit_id": reporter_unit.id, "unit_name": reporter_unit.name,
                                               "username": actor.username}})
 
@@ -108,17 +117,20 @@ def advance(step: processes.Step) -> None:
     session, process, rules = step.session, step.process, step.policy.processes.insider_referral
     employer = session.get(Unit, process.subject_unit_id)
     if process.stage == "started":
-        police = _police_unit(session, rules.police_unit_code)
+        chosen = step.data.get("police_unit_id")
+        police = session.get(Unit, chosen) if chosen else _police_unit(session, rules.police_unit_code)
         if police is None:  # the policy changed under a running referral: look again in ten minutes
             log.error("referral_police_missing process_id=%s code=%s", process.id, rules.police_unit_code)
             step.wake_at(step.now + timedelta(minutes=10))
             return
-        choices = "、".join(f"{OUTCOME_ZH.get(o, o)}（{o}）" for o in rules.outcomes)
+        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)
         step.issue("referral", kind="insider_referral", addressee_unit_id=police.id,
                    sealed_from_unit_id=process.sealed_from_unit_id, title=f"{employer.name}行业内鬼线索移送",
                    details={"outcomes": list(rules.outcomes), "employer_unit_id": employer.id},
                    instructions=f"现将{employer.name}员工{step.data['employee']}涉嫌为电信网络诈骗提供帮助的线索移送你单位，"
-                                f"请依法核查。线索：{step.data['facts']}\n本线索在办结前对被举报单位保密。"
+                                f"请依法核查。线索：{step.data['facts']}\n"
+                                + (f"证据材料：{step.data['evidence']}\n" if step.data.get("evidence") else "")
+                                + "本线索在办结前对被举报单位保密。"
                                 f"反馈时请选择处理结果：{choices}。")
         step.move_to("referred", rule=RULE)
     if process.stage == "referred":
@@ -141,7 +153,18 @@ KIND = registry.register(ProcessKind(
                       "description": "the bank or carrier unit the suspected insider works for"}),
                   FormField("employee_name", "text", "涉嫌员工姓名", "Employee's name", hints={"max_length": 50}),
                   FormField("facts", "text", "线索事实", "Facts", hints={"max_length": 5000, "multiline": True}),
+                  FormField("evidence", "text", "证据材料", "Evidence", required=False, hints={
+                      "max_length": 5000, "multiline": True,
+                      "description": "what proves it: records, recordings, statements (described)"}),
+                  FormField("police_unit_id", "unit", "接收线索的公安单位", "Police unit", required=False, hints={
+                      "unit_kinds": ("police",), "description": "empty: the police unit the policy names"}),
                   FormField("case_id", "case", "关联案件", "Case", required=False)),
     order_kinds=("insider_referral",), outcomes=OUTCOMES, policy=ReferralRules,
+    start_roles=("office", "admin", "liaison"),
+    facts=(Fact("employee", "涉嫌员工", "Employee"), Fact("facts", "线索事实", "Facts"),
+           Fact("evidence", "证据材料", "Evidence"),
+           Fact("police_unit", "接收线索的公安单位", "Police unit")),
+    summary_zh="银行、运营商或联席办报送涉嫌内鬼线索，移送公安机关核查；办结前对被举报单位保密，办结后告知其处理结果。",
+    summary_en="Refers a suspected insider of a bank or carrier to the police, sealed from the employer until closed.",
     description="行业内鬼: referred to the police, sealed from the employer until it is closed; the reporting "
                 "unit sees its stage and outcome only."))

@@ -47,8 +47,9 @@ class FormField:
     """One field of a start form or of an action on a running process.
 
     `type` is one of: unit (a unit id), unit_or_code, unit_list, case (a case id), text, text_list,
-    amount (a string like "28万" or a number), bool, choice, choice_list. `hints` guide the forms
-    (max_length, choices, description); the kind's own function is what validates."""
+    amount (a string like "28万" or a number), bool, choice, choice_list, date, datetime. `hints`
+    guide the forms (max_length, choices, description, multiline, unit_kinds); the kind's own
+    function is what validates."""
     name: str
     type: str
     label_zh: str
@@ -59,14 +60,51 @@ class FormField:
 
 @dataclass(frozen=True)
 class ProcessAction:
-    """Something the office records on a running process of this kind (验收, 申诉, 续冻):
-    POST /api/v1/processes/{process_id}/<slug>; `handler(session=, actor=, process_id=, **fields)`."""
+    """Something a person records on a running process of this kind (验收, 申诉, 续冻):
+    POST /api/v1/processes/{process_id}/<slug>; `handler(session=, actor=, process_id=, **fields)`.
+
+    `roles`, `stages` (none: every open stage) and `ready` (the process's data → may it be done
+    now?) say when the pages offer it; the handler checks again and is what decides."""
     slug: str
     label_zh: str
     label_en: str
     handler: Callable[..., Process]
     fields: tuple[FormField, ...] = ()
     description: str = ""
+    roles: tuple[str, ...] = ("office", "admin")
+    stages: tuple[str, ...] = ()
+    ready: Callable[[dict], bool] | None = None
+
+    def offered(self, *, role: str, stage: str, data: dict) -> bool:
+        return (role in self.roles and stage != CLOSED.code and (not self.stages or stage in self.stages)
+                and (self.ready is None or self.ready(data)))
+
+
+@dataclass(frozen=True)
+class ProcessEntry:
+    """Another way in: a record that may start a process of this kind (a fraud-involved account
+    counted against its branch starts a 倒查 at the policy's count). `handler(session=, actor=,
+    **fields)` returns the process it started, or None. `bulk`: the pages also take a CSV or Excel
+    file with one record a row (headers: the fields' names or Chinese labels), so the handler must
+    refuse a record before it writes anything (the audit trail allows no savepoint to undo it)."""
+    slug: str
+    label_zh: str
+    label_en: str
+    handler: Callable[..., Process | None]
+    fields: tuple[FormField, ...]
+    bulk: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What a process page shows of its data: the data key, its label, how to show it (text,
+    money_fen, datetime, list, or choice with `choices` naming the codes)."""
+    key: str
+    label_zh: str
+    label_en: str
+    shown_as: str = "text"
+    choices: dict[str, str] = field(default_factory=dict)
 
 
 def stage_move(action: str, source: str | tuple[str, ...], target: str, label_zh: str = "") -> Move:
@@ -90,6 +128,14 @@ class ProcessKind:
     policy: type | None = None                  # the pydantic rules of its processes.yaml section
     actions: tuple[ProcessAction, ...] = ()
     description: str = ""                       # what the start route's documentation says
+    start_roles: tuple[str, ...] = ("office", "admin")  # who the pages offer the start form
+    entries: tuple[ProcessEntry, ...] = ()      # other records that may start one (ProcessEntry)
+    facts: tuple[Fact, ...] = ()                # what its page shows of its data
+    # prefill(session, values) → values: what the start form can fill in from what it was opened
+    # with (a warning number → the warning's area and risk level)
+    prefill: Callable[..., dict] | None = None
+    summary_zh: str = ""                        # one sentence for the start page, in the office's words
+    summary_en: str = ""
     slug: str = ""                              # URL part: POST /api/v1/processes/<slug>
     machine: Machine = field(init=False)
 
@@ -121,6 +167,9 @@ class ProcessKind:
 
     def action(self, slug: str) -> ProcessAction | None:
         return next((a for a in self.actions if a.slug == slug), None)
+
+    def entry(self, slug: str) -> ProcessEntry | None:
+        return next((e for e in self.entries if e.slug == slug), None)
 
 
 _KINDS: dict[str, ProcessKind] = {}
@@ -158,6 +207,13 @@ def load_kinds() -> None:
 def kinds() -> list[ProcessKind]:
     load_kinds()
     return list(_KINDS.values())
+
+
+def by_slug(slug: str) -> ProcessKind:
+    kind = next((k for k in kinds() if k.slug == slug), None)
+    if kind is None:
+        raise NotFound("unknown_process_kind", f"流程类型“{slug}”不存在", f"unknown process kind {slug!r}")
+    return kind
 
 
 def get(name: str) -> ProcessKind:

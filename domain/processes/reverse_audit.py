@@ -16,7 +16,7 @@ from domain.errors import InvalidInput
 from domain.policy import current_policy
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
+from domain.processes.registry import Fact, FormField, Outcome, ProcessEntry, ProcessKind, Stage, stage_move
 from domain.processes.models import FraudAccount, Process
 from domain.timeutil import SHANGHAI, as_utc, plausible_past, utcnow
 from domain.units.models import Unit
@@ -111,6 +111,11 @@ def record_fraud_account(*, session: Session, actor: User, account_number: str, 
     return record, process
 
 
+def record_account_entry(*, session: Session, actor: User, **fields) -> Process | None:
+    """The pages' way in: one fraud-involved account; the reverse audit it started, if it did."""
+    return record_fraud_account(session=session, actor=actor, **fields)[1]
+
+
 def start_by_hand(*, session: Session, actor: User, branch_unit_id: int, reason: str,
                   clerks: list[str] | None = None) -> Process:
     require_role(actor, "office", "admin")
@@ -176,4 +181,20 @@ KIND = registry.register(ProcessKind(
     outcomes=(Outcome("rectified", "整改完成", "Rectified"),
               Outcome("cancelled_by_office", "联席办撤销", "Cancelled by the office")),
     policy=ReverseAuditRules,
+    entries=(ProcessEntry("fraud-account", "登记涉案账户", "Record a fraud-involved account", record_account_entry,
+                          bulk=True, fields=(
+        FormField("account_number", "text", "涉案账号", "Account number", hints={"pattern": r"\d{10,30}"}),
+        FormField("opening_unit_id", "unit", "开户网点", "Opening branch", hints={"unit_kinds": BANK_UNIT_KINDS}),
+        FormField("opened_on", "date", "开户日期", "Opened on"),
+        FormField("case_id", "case", "关联案件", "Case", required=False),
+        FormField("clerk_name", "text", "经办柜员", "Clerk", required=False, hints={"max_length": 50})),
+        description="涉案账户: counted against the branch that opened it; at the policy's count a quarter the "
+                    "reverse audit starts by itself."),),
+    facts=(Fact("trigger", "启动方式", "Started", "choice", {"threshold": "涉案开户数达到倒查标准", "by_hand": "人工启动"}),
+           Fact("reason", "启动原因", "Reason"), Fact("quarter", "季度", "Quarter"),
+           Fact("accounts", "本季度涉案开户数", "Fraud accounts this quarter"),
+           Fact("threshold", "倒查标准（户）", "Trigger count"), Fact("clerks", "涉及柜员", "Clerks", "list")),
+    summary_zh="对涉案开户较多的银行支行或网点倒查：暂停新开借记卡、约谈负责人、通报批评柜员、整改后恢复开卡。"
+               "登记涉案账户达到季度标准时自动启动，也可人工启动。",
+    summary_en="Reverse audit of a bank branch that opened many fraud-involved accounts.",
     description="倒查 started by hand; it also starts by itself at the policy's count of fraud accounts."))

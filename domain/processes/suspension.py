@@ -16,7 +16,7 @@ from domain.errors import Conflict, InvalidInput
 from domain.processes import actions
 from domain.processes import registry
 from domain.processes import service as processes
-from domain.processes.registry import FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
+from domain.processes.registry import Fact, FormField, Outcome, ProcessAction, ProcessKind, Stage, stage_move
 from domain.processes.models import Process
 from domain.timeutil import utcnow
 from domain.units.models import Unit
@@ -135,5 +135,11 @@ KIND = registry.register(ProcessKind(
                   hints={"description": "验收通过: true reopens the outlet, false extends the suspension"}),
         FormField("findings", "text", "验收意见", "Findings", required=False,
                   hints={"max_length": 2000, "description": "验收意见; required when not passed"})),
-        description="验收: passed → the outlet reopens; failed → another rectification round."),),
+        description="验收: passed → the outlet reopens; failed → another rectification round.",
+        stages=("awaiting_inspection",)),),
+    facts=(Fact("reason", "停业整顿原因", "Reason"), Fact("round", "整改轮次", "Rectification round"),
+           Fact("suspended_at", "停业时间", "Suspended at", "datetime"),
+           Fact("inspections", "验收记录", "Inspections", "inspections")),
+    summary_zh="责令涉“两卡”的营业厅或网点停业整顿：执行停业、报送整改、联席办验收，合格后恢复营业，不合格延长整改。",
+    summary_en="Suspends a carrier or bank outlet until its rectification passes inspection.",
     description="停业整顿: the outlet is ordered to suspend, rectify, and is inspected before it reopens."))

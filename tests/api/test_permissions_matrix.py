@@ -101,6 +101,8 @@ TABLE: dict[str, str] = {
     "POST /api/v1/processes/{process_id}/appeal": "office admin:yes",
     "POST /api/v1/processes/{process_id}/appeal-decision": "office admin:yes",
     "POST /api/v1/processes/dissuasion": "office admin:yes",
+    "POST /api/v1/processes/{process_id}/notice-served": "office admin:yes",
+    "POST /api/v1/processes/{process_id}/renewal-request": "liaisons:own",  # the bank holding the freeze
     # ---- statistics and the warning feed ----
     "PUT /api/v1/cases/{case_id}/result": "office admin:yes",
     "POST /api/v1/cases/{case_id}/close": "office admin:yes",
@@ -156,6 +158,17 @@ TABLE: dict[str, str] = {
     "POST /orders/{order_id}/acknowledge": "addressees:own",
     "POST /orders/{order_id}/reveal": "addressees:own",
     "POST /orders/{order_id}/report": "addressees:own",
+    # ---- web: processes ----
+    "GET /processes": "office auditor admin:yes addressees leaders:own",
+    "GET /processes/new": "office admin liaisons:yes",  # a liaison may report an insider
+    "GET /processes/new/{kind_slug}": "office admin:yes",
+    "POST /processes/new/{kind_slug}": "office admin:yes",
+    "POST /processes/new/{kind_slug}/{entry_slug}": "office admin:yes",
+    "POST /processes/new/{kind_slug}/{entry_slug}/upload": "office admin:yes",
+    "GET /processes/{process_id}": "office auditor admin:yes addressees:own",
+    # The matrix's processes (stop-payments, …) take no action of that name: not found for everyone.
+    # The actions' permissions are the kinds' handlers', checked through their API twins above.
+    "POST /processes/{process_id}/{action_slug}": "everyone:no",
     # ---- web: administration ----
     "GET /admin/users": "admin:yes",
     "GET /admin/users/new": "admin:yes",
@@ -386,6 +399,8 @@ def object_ids(w: World, role: str, kind: str) -> tuple[object, object]:
         return ids["icbc"], ids["ccb"]
     if kind in ("document", "user"):
         return ids["a"], ids["b"]
+    if kind in SLUGS:
+        return SLUGS[kind], SLUGS[kind]
     if kind == "month":
         return "2026-10", "2026-10"
     if kind == "code":
@@ -393,7 +408,8 @@ def object_ids(w: World, role: str, kind: str) -> tuple[object, object]:
     raise AssertionError(f"no object for {{{kind}}}")
 
 
-PARAM_KINDS = {"case_id": "case", "approval_id": "approval", "order_id": "order", "evidence_id": "evidence",
+SLUGS = {"kind_slug": "reverse-audit", "entry_slug": "fraud-account", "action_slug": "inspection"}
+PARAM_KINDS = {"kind_slug": "kind_slug", "entry_slug": "entry_slug", "action_slug": "action_slug", "case_id": "case", "approval_id": "approval", "order_id": "order", "evidence_id": "evidence",
                "process_id": "process", "document_id": "document", "user_id": "user", "month": "month", "code": "code"}
 
 
@@ -433,6 +449,16 @@ def request_body(w: World, route: str) -> dict:
                                                          "ground": "card_dealing", "measures": ["limit_calls"],
                                                          "addressee_unit_ids": [unit["carrier.cmcc.jz"]]}},
         "POST /api/v1/processes/{process_id}/appeal": {"json": {"grounds": "矩阵"}},
+        "POST /api/v1/processes/{process_id}/notice-served": {"json": {"served_on": "2026-11-01"}},
+        "POST /api/v1/processes/{process_id}/renewal-request": {"json": {"reason": "矩阵"}},
+        "POST /processes/new/{kind_slug}": {"data": {"branch_unit_id": str(unit["bank.ccb.jz"]), "reason": "矩阵"}},
+        "POST /processes/new/{kind_slug}/{entry_slug}": {"data": {
+            "account_number": f"6229{n:015d}", "opening_unit_id": str(unit["bank.icbc.jz.jiangling"]),
+            "opened_on": "2026-10-01"}},
+        "POST /processes/new/{kind_slug}/{entry_slug}/upload": {"files": {"file": (
+            "accounts.csv", f"涉案账号,开户网点,开户日期\n6230{n:015d},{unit['bank.icbc.jz.jiangling']},2026-10-01\n"
+            .encode(), "text/csv")}},
+        "POST /processes/{process_id}/{action_slug}": {"data": {"passed": "1"}},
         "POST /api/v1/processes/{process_id}/appeal-decision": {"json": {"upheld": False, "reason": "矩阵"}},
         "POST /api/v1/processes/dissuasion": {"json": {"area": "jiangling.haoxue", "risk_level": "low",
                                                        "victim_name": "王五", "victim_phone": "13900002222"}},
