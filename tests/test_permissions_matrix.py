@@ -54,6 +54,7 @@ TABLE: dict[str, str] = {
     "GET /api/v1/cases/{case_id}": "office auditor admin:yes leaders:own",
     "GET /api/v1/cases/{case_id}/approvals": "office auditor admin:yes leaders:own",
     "GET /api/v1/cases/{case_id}/events": "office auditor admin:yes leaders:own",
+    "POST /api/v1/cases/{case_id}/reveal": "office admin:yes",
     "GET /api/v1/approvals": "signed_in:own",  # a leader's own queue; empty for everyone else
     "POST /api/v1/approvals/{approval_id}/decision": "leaders:own",
     # ---- documents ----
@@ -72,7 +73,7 @@ TABLE: dict[str, str] = {
     "GET /api/v1/orders/{order_id}": "office auditor admin:yes addressees leaders:own",
     "GET /api/v1/orders/{order_id}/pdf": "office auditor admin:yes addressees leaders:own",
     "POST /api/v1/orders/{order_id}/acknowledge": "addressees:own",
-    "POST /api/v1/orders/{order_id}/reveal": "addressees:own",
+    "POST /api/v1/orders/{order_id}/reveal": "office admin:yes addressees:own",
     "POST /api/v1/orders/{order_id}/start": "addressees:own",
     "POST /api/v1/orders/{order_id}/report": "addressees:own",
     "POST /api/v1/orders/{order_id}/accept": "office admin:yes",
@@ -133,6 +134,7 @@ TABLE: dict[str, str] = {
     "GET /cases/new": "office admin:yes",
     "POST /cases/new": "office admin:yes",
     "GET /cases/{case_id}": "office auditor admin:yes leaders:own",
+    "POST /cases/{case_id}/reveal": "office admin:yes",
     # ---- web: leaders ----
     "GET /leader/queue": "leaders:own",
     "GET /leader/queue/rows": "leaders:own",
@@ -150,7 +152,7 @@ TABLE: dict[str, str] = {
     "GET /inbox": "office auditor admin leaders:yes addressees:own",  # the office's inbox is its list
     "GET /inbox/rows": "addressees:own",
     "POST /orders/{order_id}/acknowledge": "addressees:own",
-    "POST /orders/{order_id}/reveal": "addressees:own",
+    "POST /orders/{order_id}/reveal": "office admin:yes addressees:own",
     "POST /orders/{order_id}/report": "addressees:own",
     # ---- web: administration ----
     "GET /admin/users": "admin:yes",
@@ -452,6 +454,10 @@ def request_body(w: World, route: str) -> dict:
         "POST /api/v1/cases/{case_id}/resubmit": {"json": {}},
         "POST /cases/{case_id}/close": {"data": {"outcome": "unsolved", "reason": "矩阵测试原因"}},
         "POST /cases/{case_id}/reopen": {"data": {"reason": "矩阵测试原因"}},
+        "POST /api/v1/cases/{case_id}/reveal": {"json": {"reason": "矩阵测试原因"}},
+        "POST /cases/{case_id}/reveal": {"data": {"reason": "矩阵测试原因"}},
+        "POST /api/v1/orders/{order_id}/reveal": {"json": {"reason": "矩阵测试原因"}},
+        "POST /orders/{order_id}/reveal": {"data": {"reason": "矩阵测试原因"}},
         "POST /cases/{case_id}/resubmit": {"data": {}},
         # web forms (the CSRF token is added by `call`)
         "POST /login": {"data": {"username": f"nobody-{n}", "password": "wrong"}},

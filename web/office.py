@@ -19,7 +19,7 @@ from domain.users.models import User
 from domain.users.service import SYSTEM_ACTOR, require_role
 from httpkit.ids import MAX_ID, RowId
 from httpkit.session import get_session
-from web import case_life
+from web import case_life, case_reveal
 from web.auth import field_errors
 from web.charts import overdue_rows, weekly_stacked
 from web.deps import is_htmx, web_user
@@ -141,7 +141,8 @@ def case_context(session: Session, user: User, case_id: int) -> dict:
                 actors=overview.display_names(session=session, usernames={e.actor for e in events}),
                 victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
                 now=utcnow(), result_values=result_values, result_errors={},
-                **case_life.forms(session=session, user=user, case=case, result_values=result_values))
+                **case_life.forms(session=session, user=user, case=case, result_values=result_values),
+                **case_reveal.context(user))
 
 
 @router.get("/cases/{case_id}")

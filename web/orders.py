@@ -133,7 +133,8 @@ def _changes(event: AuditEvent) -> list[tuple[str, str, str]]:
 
 def order_context(session: Session, user: User, order: Order, *, report: dict | None = None,
                   report_errors: dict | None = None, review_errors: dict | None = None, comment: str = "",
-                  reason: str = "", message: str | None = None, revealed: dict | None = None) -> dict:
+                  reason: str = "", message: str | None = None, revealed: dict | None = None,
+                  reveal_error: str | None = None, reveal_reason: str = "") -> dict:
     """Everything the order's panel shows (the page, and what htmx swaps after an action)."""
     events = overview.timeline(session=session, actor=user, order_id=order.id)
     rules = current_policy().orders.evidence
@@ -147,11 +148,12 @@ def order_context(session: Session, user: User, order: Order, *, report: dict | 
         evidence_types=rules.allowed_types, evidence_max_mb=rules.max_bytes // (1024 * 1024),
         timeline=[(event, _changes(event)) for event in events],
         actors=case_overview.display_names(session=session, usernames={e.actor for e in events} | {order.issued_by}),
-        report=report or {"text": "", "amount_cny": "", "outcome": ""}, report_errors=report_errors or {},
+        report=report or overview.report_as_sent(order), report_errors=report_errors or {},
         review_errors=review_errors or {}, comment=comment, reason=reason, message=message,
-        revealable=(reveal_service.revealable(session, order)
-                    if user.role in orders.ADDRESSEE_ROLES and order.status in OPEN_STATUSES else None),
-        revealed=revealed)
+        revealable=(reveal_service.revealable(session, order) if reveal_service.may_reveal(user)
+                    and (user.role in orders.OFFICE_ROLES or order.status in OPEN_STATUSES) else None),
+        reveal_needs_reason=user.role in orders.OFFICE_ROLES, revealed=revealed, reveal_error=reveal_error,
+        reveal_reason=reveal_reason)
 
 
 def order_response(request: Request, session: Session, user: User, order_id: int, *, status_code: int = 200,
