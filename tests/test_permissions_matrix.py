@@ -65,6 +65,9 @@ TABLE: dict[str, str] = {
     "POST /api/v1/documents/{document_id}/revoke": "office admin:yes",
     # ---- oversight ----
     "GET /api/v1/audit/verify": "auditor admin:yes",
+    "GET /audit": "auditor admin:yes",
+    "GET /audit/chain": "auditor admin:yes",
+    "GET /audit/export.csv": "auditor admin:yes",
     "GET /api/v1/policy": "signed_in:yes",
     "POST /api/v1/policy/reload": "admin:yes",
     # ---- orders ----

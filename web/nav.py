@@ -29,6 +29,7 @@ ITEMS: tuple[NavItem, ...] = (
     NavItem("orders", N_("Orders"), None, ("liaison", "police"), route_name=ORDERS_ROUTE_NAME),
     NavItem("office_orders", N_("Orders"), None, ("office", "auditor", "admin"), route_name="orders_list"),
     NavItem("statistics", N_("Statistics"), "/statistics", ("office", "leader", "auditor", "admin")),
+    NavItem("audit", N_("Audit trail"), "/audit", ("auditor", "admin")),
     NavItem("circulation", N_("Circulation"), "/circulation", ("office", "leader", "auditor", "admin", "police")),
     NavItem("users", N_("Users"), "/admin/users", ("admin",)),
 )

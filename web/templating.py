@@ -148,6 +148,7 @@ def build_environment() -> jinja2.Environment:
                        approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS),
                        field_label=_label(labels.CHANGE_FIELDS), order_status=_label(labels.ORDER_STATUSES),
                        notice_kind=_label(labels.NOTICE_KINDS),
+                       entity_type=_label(labels.ENTITY_TYPES),
                        order_kind=_domain_named(labels.ORDER_KINDS, _order_kind_zh),
                        outcome=_domain_named(labels.ORDER_OUTCOMES, outcome_name_zh))
     env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)
