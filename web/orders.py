@@ -87,11 +87,8 @@ def new_order(request: Request, case: str = "", unit: str = "", session: Session
     return render(request, "orders/new.html", user=user, **_form_context(session, values, {}))
 
 
-def _unit_id(raw: str) -> int:
-    if not raw.strip().isdigit() or int(raw) > MAX_ID:
-        raise InvalidInput("unit_required", "请选择接收单位", "choose the unit the order goes to",
-                           field="addressee_unit_id")
-    return int(raw)
+def _unit_id(raw: str) -> int | None:
+    return int(raw) if raw.strip().isdigit() and int(raw) <= MAX_ID else None
 
 
 @router.post("/orders/new", name="order_issue")
@@ -102,10 +99,9 @@ def issue_order(request: Request, session: Session = Depends(get_session), user:
     values = dict(kind=kind, addressee_unit_id=addressee_unit_id, title=title, instructions=instructions,
                   case_number=case_number)
     try:
-        case = overview.case_by_number(session=session, actor=user, case_number=case_number)
         order = orders.issue_by_office(session=session, actor=user, kind=kind,
                                        addressee_unit_id=_unit_id(addressee_unit_id), title=title,
-                                       instructions=instructions, case_id=case.id if case else None)
+                                       instructions=instructions, case_number=case_number)
     except DomainError as exc:
         session.rollback()
         if exc.status == 403:
