@@ -113,3 +113,19 @@ def test_the_auditor_filters_the_trail_and_exports_it(served, case_id, browser_p
     page.get_by_label("操作", exact=True).select_option("refused")
     expect(page).to_have_url(re.compile(r"action=refused"))
     expect(results).not_to_contain_text("查看受害人完整电话")
+
+
+def test_the_circulation_page_shows_the_ranking_with_cards_and_listing(served, browser_page):
+    from playwright.sync_api import expect
+
+    url, _ = served
+    page = browser_page
+    sign_in(page, url, "office")
+    page.goto(f"{url}/circulation")
+    page.get_by_role("button", name="排名并通报").click()
+    table = page.locator("section[aria-labelledby=rank-county] table")
+    expect(table).to_be_visible()
+    expect(table.locator("thead")).to_contain_text("历次黄红牌")
+    expect(table.locator("thead")).to_contain_text("挂牌整治")
+    expect(table.locator("tbody tr").first).to_be_visible()
+    page.screenshot(path=str(SHOTS / "people-circulation-ranking.png"), full_page=True)
