@@ -10,9 +10,16 @@ from prefect import flow, get_run_logger, task
 from domain.circulation import circular
 from domain.circulation import service as circulation
 from domain.db import session_scope
+from flows import names
 
 
-@task(name="rank-and-record-month", task_run_name="{month}: 排名并登记通报", retries=2, retry_delay_seconds=1)
+def _step_name(step_zh: str) -> str:
+    from prefect.runtime import task_run
+
+    return names.circulation_step(step_zh, task_run.parameters.get("month") or "0000-00")
+
+
+@task(name="rank-and-record-month", task_run_name=lambda: _step_name("排名并登记"), retries=2, retry_delay_seconds=1)
 def rank_and_record_month(month: str) -> int:
     with session_scope() as session:
         record, created = circulation.record_month(session=session, month=month)
@@ -21,19 +28,19 @@ def rank_and_record_month(month: str) -> int:
         return record.id
 
 
-@task(name="delist-rectified-areas", task_run_name="{month}: 出列", retries=2, retry_delay_seconds=1)
+@task(name="delist-rectified-areas", task_run_name=lambda: _step_name("出列"), retries=2, retry_delay_seconds=1)
 def delist_rectified_areas(month: str) -> list[int]:
     with session_scope() as session:
         return [listing.id for listing in circulation.delist_due(session=session, month=month)]
 
 
-@task(name="give-cards", task_run_name="{month}: 黄牌/红牌与挂牌整治", retries=2, retry_delay_seconds=1)
+@task(name="give-cards", task_run_name=lambda: _step_name("黄牌红牌与挂牌整治"), retries=2, retry_delay_seconds=1)
 def give_cards(month: str, circulation_id: int) -> list[int]:
     with session_scope() as session:
         return [card.id for card in circulation.give_cards(session=session, circulation_id=circulation_id)]
 
 
-@task(name="issue-circular", task_run_name="{month}: 印发通报", retries=2, retry_delay_seconds=1)
+@task(name="issue-circular", task_run_name=lambda: _step_name("印发通报"), retries=2, retry_delay_seconds=1)
 def issue_circular(month: str, circulation_id: int) -> str:
     with session_scope() as session:
         return circular.issue(session=session, circulation_id=circulation_id).number
@@ -56,7 +63,7 @@ def _run_name() -> str:
     """Named after the month ranked, also when the schedule leaves the month to the flow."""
     from prefect.runtime import flow_run
 
-    return f"monthly-circulation {flow_run.parameters.get('month') or circulation.previous_month()}"
+    return names.circulation_run(flow_run.parameters.get("month") or circulation.previous_month())
 
 
 @flow(name="monthly-circulation", flow_run_name=_run_name)

@@ -25,12 +25,12 @@ def check_due_orders(limit: int = 5000) -> dict[str, int]:
     return done
 
 
-@task(name="remind-overdue-orders", task_run_name="催办 overdue orders")
+@task(name="remind-overdue-orders", task_run_name="指令超时催办")
 def remind_overdue_orders(limit: int = 5000) -> dict[str, int]:
     return check_due_orders(limit)
 
 
-@flow(name="deadline-watch", flow_run_name="deadline-watch")
+@flow(name="deadline-watch", flow_run_name="指令时限巡查")
 def deadline_watch(limit: int = 5000) -> dict[str, int]:
     done = remind_overdue_orders(limit)
     get_run_logger().info("deadline watch checked=%(checked)s reminded=%(reminded)s escalated=%(escalated)s", done)

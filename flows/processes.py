@@ -15,6 +15,7 @@ from domain.processes import service as processes
 from domain.processes.models import Process
 from domain.timeutil import utcnow
 from domain.units.models import Unit
+from flows import names
 
 log = logging.getLogger("lianban.flows.processes")
 
@@ -28,9 +29,10 @@ def _advance(process_id: int) -> str | None:
 
 
 def _flow(kind: registry.ProcessKind):
-    @flow(name=f"process-{kind.slug}", flow_run_name=f"{kind.label_zh} #{{process_id}} {{title}}",
+    @flow(name=f"process-{kind.slug}", flow_run_name="{title}",
           description=f"{kind.label_zh} ({kind.label_en}): advance one process by what is due", log_prints=False)
     def advance_process(process_id: int, title: str = "") -> str | None:
+        """`title`: the run's name (flows.names.process_run), e.g. 倒查 · 中国银行江陵支行 · 2026Q1."""
         return _advance(process_id)
 
     return advance_process
@@ -59,14 +61,17 @@ def advance_due_processes(*, via_prefect: bool = True, limit: int = 200) -> int:
     many moved."""
     with session_scope(reading=True) as session:
         due = processes.due(session=session, now=utcnow(), limit=limit)
-        rows = session.exec(select(Process.id, Process.kind, Process.title, Case.case_number, Unit.code)
+        rows = session.exec(select(Process.id, Process.kind, Process.dedupe_key, Case.case_number, Unit.code,
+                                   Unit.name)
                             .outerjoin(Case, Case.id == Process.case_id)
                             .outerjoin(Unit, Unit.id == Process.subject_unit_id)
                             .where(Process.id.in_(due)).order_by(Process.id)).all() if due else []
     moved = 0
-    for process_id, kind, title, case_number, unit_code in rows:
+    for process_id, kind, dedupe_key, case_number, unit_code, unit_name in rows:
         try:
             if via_prefect:
+                title = names.process_run(kind_zh=registry.get(kind).label_zh, process_id=process_id,
+                                          unit_name=unit_name, case_number=case_number, dedupe_key=dedupe_key)
                 with tags(*run_tags(kind=kind, process_id=process_id, case_number=case_number, unit_code=unit_code)):
                     moved += process_flow(kind)(process_id, title) is not None
             else:
@@ -87,7 +92,7 @@ def _retry_later(process_id: int) -> None:
                         .values(needs_advance=True))
 
 
-@task(name="issue-order-document", task_run_name="公文 for order {order_id}", retries=2, retry_delay_seconds=2)
+@task(name="issue-order-document", task_run_name="印制公文 · 指令{order_id}", retries=2, retry_delay_seconds=2)
 def issue_order_document(order_id: int) -> str | None:
     """Number and render the official document of one order (GB/T 9704), once."""
     with session_scope() as session:

@@ -28,9 +28,9 @@ def deployments() -> list:
         # The watch checks deadlines every 15 s itself; this deployment is the same check by hand.
         deadline_watch.to_deployment(
             name="deadline-watch", concurrency_limit=1, tags=["lianban", "orders"],
-            description="指令时限巡查（手动；巡查已随 watch 每15秒进行）：超时催办，催办达到次数后挂牌督办"),
+            description="指令时限巡查（手动；巡检每15秒已随之进行）：超时催办，催办达到次数后挂牌督办"),
         escalation_sweep.to_deployment(name="escalation-sweep", tags=["lianban", "escalation"],
-                                       description="one pass over the escalation steps due (manual)"),
+                                       description="包案审批巡查（手动）：跟进领导决定、催办、逐级上报"),
         _monthly_circulation_deployment(),
     ]
 

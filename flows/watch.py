@@ -11,12 +11,22 @@ import time
 
 from prefect import flow, get_run_logger
 
+from domain.timeutil import utcnow
+from flows import names
 from flows.escalation import advance_due_steps
 from flows.orders import check_due_orders
 from flows.processes import advance_due_processes, issue_due_documents
 
 
-@flow(name="watch", flow_run_name="watch {window_seconds}s")
+def _run_name() -> str:
+    """巡检 and the window this run covers (from when it was due to start), in Beijing time."""
+    from prefect.runtime import flow_run
+
+    start = flow_run.scheduled_start_time or utcnow()
+    return names.watch_run(start, flow_run.parameters.get("window_seconds", 90))
+
+
+@flow(name="watch", flow_run_name=_run_name)
 def watch(window_seconds: int = 90, poll_seconds: float = 1.0, deadline_seconds: float = 15.0) -> dict[str, int]:
     logger = get_run_logger()
     totals = {"followed_up": 0, "reminded": 0, "escalated": 0, "processes": 0, "documents": 0,

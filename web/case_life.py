@@ -1,16 +1,17 @@
 """The case page's moves along 研→交→办→督→结: close (结案, solved or not), reopen (重新启动) and
 resubmit a returned escalation (重新呈报). Which forms the page shows is what the case's machines
 allow this person now; every error is shown beside its field, all of them at once."""
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from domain import validation
 from domain.cases import life
 from domain.cases.machine import CASE_ESCALATION, CASE_STAGE
 from domain.cases.models import Case
-from domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from domain.errors import DomainError, Forbidden, NotFound
 from domain.money import from_fen
 from domain.timeutil import SHANGHAI
 from domain.users.models import User
@@ -44,13 +45,8 @@ def forms(*, session: Session, user: User, case: Case, result_values: dict) -> d
 
 
 def _date(raw: str, field: str) -> datetime | None:
-    if not raw.strip():
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(raw.strip()), time(), SHANGHAI)
-    except ValueError:
-        raise InvalidInput("bad_solved_at", "破案日期格式须为 YYYY-MM-DD", "the date looks like 2026-10-31",
-                           field=field) from None
+    solved = validation.day(raw, field=field, label="破案日期")
+    return datetime.combine(solved, time(), SHANGHAI) if solved else None
 
 
 def _again(request: Request, session: Session, user: User, case_id: int, exc: DomainError, form: str,

@@ -95,6 +95,35 @@ AUDIT_ACTIONS = {
     "process.written_notice_served": N_("Written notice served"),
     "process.employer_told": N_("Employer told the outcome"),
     "process.case_registration_due": N_("Office asked to register a case"),
+    "case.identity_revealed": N_("Victim's full phone viewed"),
+    "document.issued": N_("Document issued"),
+    "document.reissued": N_("Document reissued"),
+    "document.rerendered": N_("Document rendered again"),
+    "document.revoked": N_("Document revoked"),
+    "document.superseded": N_("Document superseded"),
+    "circulation.recorded": N_("Month ranked and circulated"),
+    "circulation.document_attached": N_("Circular issued"),
+    "circulation.card_yellow": N_("Yellow card"),
+    "circulation.card_red": N_("Red card"),
+    "circulation.listed": N_("Listed for rectification"),
+    "circulation.delisted": N_("Delisted"),
+    "fraud_account.recorded": N_("Fraud-involved account recorded"),
+    "warnings.received": N_("Warnings received"),
+}
+
+# What an audit entry is about (its entity type).
+ENTITY_TYPES = {
+    "case": N_("Case"),
+    "approval": N_("Approval"),
+    "order": N_("Order"),
+    "document": N_("Document"),
+    "process": N_("Process"),
+    "user": N_("User"),
+    "circulation": N_("Circulation"),
+    "circulation_card": N_("Card"),
+    "circulation_listing": N_("Listing"),
+    "fraud_account": N_("Fraud-involved account"),
+    "warnings": N_("Warnings"),
 }
 
 # Fraud types the office registers most (free text; these are only suggestions, stored as typed).
@@ -123,6 +152,23 @@ CHANGE_FIELDS = {
     "ends_at": N_("Measures end"),
     "decision": N_("Appeal decision"),
     "passed": N_("Inspection result"),
+    "field": N_("Field"),
+    "reason": N_("Reason"),
+    "action": N_("Action"),
+    "state": N_("State"),
+    "case_number": N_("Case number"),
+    "amount_fen": N_("Amount (fen)"),
+    "fraud_type": N_("Fraud type"),
+    "victim_name": N_("Victim"),
+    "victim_phone": N_("Victim's phone"),
+    "area_unit_id": N_("Area"),
+    "tier_rule_id": N_("Rule"),
+    "leader_id": N_("Leader in charge"),
+    "title": N_("Title"),
+    "kind": N_("Kind"),
+    "solved_at": N_("Solved"),
+    "suspects_caught": N_("People caught"),
+    "recovered_fen": N_("Money returned (fen)"),
 }
 
 # 指令 statuses (domain.orders.models.STATUS_NAMES_ZH has the office's words: the zh catalogue's).

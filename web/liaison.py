@@ -19,7 +19,7 @@ from httpkit.ids import RowId
 from httpkit.session import get_session
 from web.auth import field_errors
 from web.deps import is_htmx, web_user
-from web.language import tr
+from web.language import language_of, tr
 from web.orders import DONE, acted, order_response, page_number
 from web.templating import render
 
@@ -134,16 +134,28 @@ def report(request: Request, order_id: RowId, session: Session = Depends(get_ses
 
 @router.post("/orders/{order_id}/reveal", name="order_reveal")
 def reveal(request: Request, order_id: RowId, session: Session = Depends(get_session),
-           user: User = Depends(web_user)) -> Response:
-    """The full ID number or phone the order shows masked, for the addressee's liaison (audited)."""
+           user: User = Depends(web_user), reason: str = Form("")) -> Response:
+    """The full ID number or phone the order shows masked, for the addressee's liaison and, with a
+    reason, the office (audited, never the value)."""
     try:
-        revealed = reveal_service.reveal(session=session, actor=user, order_id=order_id)
+        revealed = reveal_service.reveal(session=session, actor=user, order_id=order_id, reason=reason)
     except (Forbidden, NotFound):
         raise
     except DomainError as exc:
         session.rollback()
+        errors = field_errors(request, exc)
+        if "reason" in errors and is_htmx(request):  # the form again, in place, the error beside the reason
+            order = orders.get(session=session, actor=user, order_id=order_id)
+            field = reveal_service.revealable(session, order)
+            return render(request, "partials/reveal_form.html", user=user, status_code=exc.status,
+                          reveal_action=f"/orders/{order_id}/reveal", reveal_needs_reason=True,
+                          reveal_field=field[2] if language_of(request) == "en" else field[1],
+                          reveal_error=errors["reason"], reveal_reason=reason)
+        if "reason" in errors:
+            return order_response(request, session, user, order_id, status_code=exc.status,
+                                  reveal_error=errors["reason"], reveal_reason=reason)
         return order_response(request, session, user, order_id, status_code=exc.status, panel=is_htmx(request),
-                              review_errors=field_errors(request, exc))
+                              review_errors=errors)
     session.commit()
     if is_htmx(request):
         return render(request, "partials/revealed.html", user=user, revealed=revealed)

@@ -30,6 +30,7 @@ ITEMS: tuple[NavItem, ...] = (
     NavItem("office_orders", N_("Orders"), None, ("office", "auditor", "admin"), route_name="orders_list"),
     NavItem("processes", N_("Processes"), "/processes", ("office", "auditor", "admin", "liaison", "police")),
     NavItem("statistics", N_("Statistics"), "/statistics", ("office", "leader", "auditor", "admin")),
+    NavItem("audit", N_("Audit trail"), "/audit", ("auditor", "admin")),
     NavItem("circulation", N_("Circulation"), "/circulation", ("office", "leader", "auditor", "admin", "police")),
     NavItem("users", N_("Users"), "/admin/users", ("admin",)),
 )

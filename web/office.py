@@ -1,7 +1,7 @@
 """The office's pages: the dashboard, registering a case, the case list and one case's page.
 Thin: each route calls the same domain services the JSON API calls."""
 import json
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,7 +11,8 @@ from domain.audit.models import AuditEvent
 from domain.cases import overview
 from domain.cases import service as cases
 from domain.cases.models import ESCALATION_STATES, STAGES
-from domain.errors import DomainError, InvalidInput
+from domain import validation
+from domain.errors import DomainError
 from domain.money import from_fen
 from domain.orders import overview as order_overview
 from domain.timeutil import SHANGHAI, utcnow
@@ -19,7 +20,7 @@ from domain.users.models import User
 from domain.users.service import SYSTEM_ACTOR, require_role
 from httpkit.ids import MAX_ID, RowId
 from httpkit.session import get_session
-from web import case_life
+from web import case_life, case_reveal
 from web.auth import field_errors
 from web.charts import overdue_rows, weekly_stacked
 from web.deps import is_htmx, web_user
@@ -80,15 +81,6 @@ def new_case(request: Request, session: Session = Depends(get_session), user: Us
     return render(request, "office/case_new.html", user=user, **_form_context(session, values, {}))
 
 
-def _reported_at(raw: str) -> datetime:
-    """The form's datetime-local value: Beijing wall-clock time (the domain reads naive as that)."""
-    try:
-        return datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise InvalidInput("bad_reported_at", "请填写报案时间，格式如 2026-11-21 14:05",
-                           "enter the time of report, e.g. 2026-11-21 14:05", field="reported_at") from None
-
-
 @router.post("/cases/new")
 def register_case(request: Request, session: Session = Depends(get_session), user: User = Depends(web_user),
                   case_number: str = Form(""), amount_cny: str = Form(""), fraud_type: str = Form(""),
@@ -102,7 +94,7 @@ def register_case(request: Request, session: Session = Depends(get_session), use
             case_number=case_number, amount_cny=amount_cny, fraud_type=fraud_type, victim_name=victim_name,
             victim_phone=victim_phone,
             area=int(area) if area.strip().isdigit() and int(area) <= MAX_ID else area.strip(),
-            reported_at=_reported_at(reported_at)))
+            reported_at=reported_at))
     except DomainError as exc:
         session.rollback()
         return render(request, "office/case_new.html", user=user, status_code=exc.status,
@@ -141,7 +133,8 @@ def case_context(session: Session, user: User, case_id: int) -> dict:
                 actors=overview.display_names(session=session, usernames={e.actor for e in events}),
                 victim_name=cases.mask_name(case.victim_name), victim_phone=cases.mask_phone(case.victim_phone),
                 now=utcnow(), result_values=result_values, result_errors={},
-                **case_life.forms(session=session, user=user, case=case, result_values=result_values))
+                **case_life.forms(session=session, user=user, case=case, result_values=result_values),
+                **case_reveal.context(user))
 
 
 @router.get("/cases/{case_id}")
@@ -154,13 +147,8 @@ def case_page(request: Request, case_id: RowId, registered: str = "", result: st
 
 
 def _solved_at(raw: str) -> datetime | None:
-    if not raw.strip():
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(raw.strip()), time(), SHANGHAI)
-    except ValueError:
-        raise InvalidInput("bad_solved_at", "破案日期格式须为 YYYY-MM-DD", "the date looks like 2026-10-31",
-                           field="solved_on") from None
+    solved = validation.day(raw, field="solved_on", label="破案日期")
+    return datetime.combine(solved, time(), SHANGHAI) if solved else None
 
 
 @router.post("/cases/{case_id}/result")

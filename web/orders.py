@@ -88,11 +88,8 @@ def new_order(request: Request, case: str = "", unit: str = "", session: Session
     return render(request, "orders/new.html", user=user, **_form_context(session, values, {}))
 
 
-def _unit_id(raw: str) -> int:
-    if not raw.strip().isdigit() or int(raw) > MAX_ID:
-        raise InvalidInput("unit_required", "请选择接收单位", "choose the unit the order goes to",
-                           field="addressee_unit_id")
-    return int(raw)
+def _unit_id(raw: str) -> int | None:
+    return int(raw) if raw.strip().isdigit() and int(raw) <= MAX_ID else None
 
 
 @router.post("/orders/new", name="order_issue")
@@ -103,10 +100,9 @@ def issue_order(request: Request, session: Session = Depends(get_session), user:
     values = dict(kind=kind, addressee_unit_id=addressee_unit_id, title=title, instructions=instructions,
                   case_number=case_number)
     try:
-        case = overview.case_by_number(session=session, actor=user, case_number=case_number)
         order = orders.issue_by_office(session=session, actor=user, kind=kind,
                                        addressee_unit_id=_unit_id(addressee_unit_id), title=title,
-                                       instructions=instructions, case_id=case.id if case else None)
+                                       instructions=instructions, case_number=case_number)
     except DomainError as exc:
         session.rollback()
         if exc.status == 403:
@@ -134,7 +130,8 @@ def _changes(event: AuditEvent) -> list[tuple[str, str, str]]:
 
 def order_context(session: Session, user: User, order: Order, *, report: dict | None = None,
                   report_errors: dict | None = None, review_errors: dict | None = None, comment: str = "",
-                  reason: str = "", message: str | None = None, revealed: dict | None = None) -> dict:
+                  reason: str = "", message: str | None = None, revealed: dict | None = None,
+                  reveal_error: str | None = None, reveal_reason: str = "") -> dict:
     """Everything the order's panel shows (the page, and what htmx swaps after an action)."""
     events = overview.timeline(session=session, actor=user, order_id=order.id)
     rules = current_policy().orders.evidence
@@ -148,11 +145,12 @@ def order_context(session: Session, user: User, order: Order, *, report: dict | 
         evidence_types=rules.allowed_types, evidence_max_mb=rules.max_bytes // (1024 * 1024),
         timeline=[(event, _changes(event)) for event in events],
         actors=case_overview.display_names(session=session, usernames={e.actor for e in events} | {order.issued_by}),
-        report=report or {"text": "", "amount_cny": "", "outcome": ""}, report_errors=report_errors or {},
+        report=report or overview.report_as_sent(order), report_errors=report_errors or {},
         review_errors=review_errors or {}, comment=comment, reason=reason, message=message,
-        revealable=(reveal_service.revealable(session, order)
-                    if user.role in orders.ADDRESSEE_ROLES and order.status in OPEN_STATUSES else None),
-        revealed=revealed,
+        revealable=(reveal_service.revealable(session, order) if reveal_service.may_reveal(user)
+                    and (user.role in orders.OFFICE_ROLES or order.status in OPEN_STATUSES) else None),
+        reveal_needs_reason=user.role in orders.OFFICE_ROLES, revealed=revealed, reveal_error=reveal_error,
+        reveal_reason=reveal_reason,
         process_shown=process_overview.can_see(session=session, actor=user, process_id=order.process_id))
 
 

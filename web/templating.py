@@ -94,6 +94,16 @@ def datetime_text(context, value: datetime | None) -> str:
     return f"{day} {format_time(local, 'HH:mm', locale=_locale('en'))}"
 
 
+@pass_context
+def month_text(context, value: str | None) -> str:
+    """A "2026-10" month the way the office writes it: 2026年10月 / October 2026."""
+    if not value or len(value) != 7:
+        return value or ""
+    if _language(context) == "en":
+        return format_date(datetime(int(value[:4]), int(value[5:7]), 1), "MMMM y", locale=_locale("en"))
+    return f"{int(value[:4])}年{int(value[5:7])}月"
+
+
 def iso_local(value: datetime | None) -> str:
     """For <time datetime=…> and <input type=datetime-local>: Beijing wall-clock time."""
     return _local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
@@ -172,12 +182,14 @@ def build_environment() -> jinja2.Environment:
                              extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(money=money, filesize=filesize, date=date_text, datetime=datetime_text, iso_local=iso_local,
+                       month=month_text,
                        stage=_label(labels.STAGES), escalation_state=_label(labels.ESCALATION_STATES),
                        role=_label(labels.ROLES), tier=_label(labels.LEADER_TIERS),
                        approval_status=_label(labels.APPROVAL_STATUSES), action=_label(labels.AUDIT_ACTIONS),
                        field_label=_label(labels.CHANGE_FIELDS), order_status=_label(labels.ORDER_STATUSES),
                        notice_kind=_label(labels.NOTICE_KINDS), declared=declared, process_kind=process_kind,
                        process_stage=process_stage, iso_datetime=iso_datetime,
+                       entity_type=_label(labels.ENTITY_TYPES),
                        order_kind=_domain_named(labels.ORDER_KINDS, _order_kind_zh),
                        outcome=_domain_named(labels.ORDER_OUTCOMES, outcome_name_zh))
     env.globals.update(CSRF_FIELD=CSRF_FIELD, LANGUAGES=SUPPORTED)

@@ -10,6 +10,7 @@ from api.deps import current_user
 from api.fields import Amount
 from api.routers.approvals import ApprovalOut
 from domain.cases import life, overview
+from domain.cases import reveal as reveal_service
 from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.cases.service import mask_name, mask_phone
@@ -188,6 +189,29 @@ def resubmit_case(case_id: RowId, body: CaseResubmitIn, session: Session = Depen
     """Office: 重新呈报 a case the leader returned, the amount corrected if need be; the new approval
     goes to the leader of the tier that amount falls in, the returned one stays in the history."""
     return ApprovalOut.of(life.resubmit(session=session, actor=user, case_id=case_id, amount_cny=body.amount_cny))
+
+
+class CaseRevealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"reason": "电话联系受害人核实案情"}})
+
+    field: str = Field("victim_phone", description="victim_phone")
+    reason: str = Field(max_length=200, description="why the full value is needed (audited; the value is not)")
+
+
+class CaseRevealedOut(BaseModel):
+    field: str
+    label_zh: str
+    label_en: str
+    value: str
+
+
+@router.post("/{case_id}/reveal", response_model=CaseRevealedOut)
+def reveal_case_field(case_id: RowId, body: CaseRevealIn, session: Session = Depends(get_session),
+                      user: User = Depends(current_user)) -> CaseRevealedOut:
+    """Office: the victim's full phone, which every list and page shows masked. Each asking is
+    audited with its reason, never with the value."""
+    return CaseRevealedOut(**reveal_service.reveal(session=session, actor=user, case_id=case_id, field=body.field,
+                                                   reason=body.reason))
 
 
 @router.get("/{case_id}/approvals", response_model=list[ApprovalOut])

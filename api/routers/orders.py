@@ -159,11 +159,18 @@ class RevealedOut(BaseModel):
     value: str
 
 
+class RevealIn(BaseModel):
+    reason: str | None = Field(None, max_length=200, description="why; required of the office")
+
+
 @router.post("/orders/{order_id}/reveal", response_model=RevealedOut)
-def reveal(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)) -> RevealedOut:
+def reveal(order_id: RowId, body: RevealIn | None = None, session: Session = Depends(get_session),
+           user: User = Depends(current_user)) -> RevealedOut:
     """The addressee's liaison: the person's full ID number or phone the order shows masked, to act
-    on it. Each asking is audited; 409 once the order is over or when nothing is masked."""
-    return RevealedOut(**reveal_service.reveal(session=session, actor=user, order_id=order_id))
+    on it (409 once the order is over). The office: the same at any time, with a reason. Each asking
+    is audited, never with the value; 409 when nothing is masked."""
+    return RevealedOut(**reveal_service.reveal(session=session, actor=user, order_id=order_id,
+                                               reason=body.reason if body else None))
 
 
 @router.post("/orders/{order_id}/start", response_model=OrderOut)

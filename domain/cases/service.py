@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
+from domain import validation
 from domain.audit import service as audit
 from domain.cases.models import Case
 from domain.errors import Forbidden, InvalidInput, NotFound, raise_all
@@ -18,6 +19,7 @@ from domain.timeutil import plausible_past, utcnow
 from domain.units import service as units
 from domain.users.models import User
 from domain.users.service import require_role
+from domain.validation import Collector
 from policies.escalation import decide_tier
 from policies.loader import PolicySet
 
@@ -32,7 +34,7 @@ class CaseIn:
     victim_name: str
     victim_phone: str
     area: int | str
-    reported_at: datetime
+    reported_at: datetime | str  # a string as typed in a form: Beijing time
 
 
 def mask_name(name: str) -> str:
@@ -71,19 +73,24 @@ def validate_amount(raw: object, policy: PolicySet) -> Decimal:
 
 
 def register(*, session: Session, actor: User, case_in: CaseIn, policy: PolicySet | None = None) -> Case:
-    """Register a case and, in the same transaction, request the approval of its tier's leader."""
+    """Register a case and, in the same transaction, request the approval of its tier's leader.
+    Every field at fault is reported at once (InvalidFields)."""
     require_role(actor, "office", "admin")
     policy = policy or current_policy()
-    amount = validate_amount(case_in.amount_cny, policy)
-    case_number = normalize_case_number(_text(case_in.case_number, "case_number", "案件编号", 64))
-    fraud_type = _text(case_in.fraud_type, "fraud_type", "诈骗类型", 64)
-    victim_name = _text(case_in.victim_name, "victim_name", "受害人姓名", 100)
-    victim_phone = _text(case_in.victim_phone, "victim_phone", "受害人电话", 32)
-    area = units.resolve_area(session=session, area=case_in.area, allowed_kinds=policy.intake.area_unit_kinds)
-    reported_at = plausible_past(case_in.reported_at, field="reported_at", label_zh="报案时间")
+    found = Collector()
+    amount = found.check(validate_amount, case_in.amount_cny, policy)
+    case_number = found.check(_text, case_in.case_number, "case_number", "案件编号", 64)
+    case_number = normalize_case_number(case_number) if case_number else None
+    fraud_type = found.check(_text, case_in.fraud_type, "fraud_type", "诈骗类型", 64)
+    victim_name = found.check(_text, case_in.victim_name, "victim_name", "受害人姓名", 100)
+    victim_phone = found.check(validation.phone, case_in.victim_phone, field="victim_phone", label="受害人电话")
+    area = found.check(units.resolve_area, session=session, area=case_in.area,
+                       allowed_kinds=policy.intake.area_unit_kinds)
+    reported_at = found.check(_reported_at, case_in.reported_at)
     now = utcnow()
-    if session.exec(select(Case.id).where(Case.case_number == case_number)).first() is not None:
-        raise _duplicate(case_number)
+    if case_number and session.exec(select(Case.id).where(Case.case_number == case_number)).first() is not None:
+        found.add(_duplicate(case_number))
+    found.done()
 
     decision = decide_tier(policy.escalation, amount)
     case = Case(case_number=case_number, amount_fen=to_fen(amount), fraud_type=fraud_type,
@@ -105,6 +112,19 @@ def register(*, session: Session, actor: User, case_in: CaseIn, policy: PolicySe
         escalation.request_approval(session=session, case=case, leader_tier=decision.tier.leader_tier,
                                     rule_id=decision.tier.id, policy=policy, now=now, actor=actor.username)
     return case
+
+
+def _reported_at(raw: object) -> datetime:
+    """The time of report: an aware time, or Beijing wall-clock time as typed (2026-11-21 14:05,
+    2026年11月21日 14:05), between 2000 and now."""
+    try:
+        when = raw if isinstance(raw, datetime) else validation.moment(raw, field="reported_at", label="报案时间")
+    except InvalidInput:
+        when = None
+    if when is None:
+        raise InvalidInput("bad_reported_at", "请填写报案时间，格式如 2026年11月21日 14:05 或 2026-11-21 14:05",
+                           "enter the time of report, e.g. 2026-11-21 14:05", field="reported_at")
+    return plausible_past(when, field="reported_at", label_zh="报案时间")
 
 
 def normalize_case_number(raw: str) -> str:

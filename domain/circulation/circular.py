@@ -32,7 +32,7 @@ def build(*, session: Session, circulation: Circulation, policy: PolicySet) -> d
     tie = "、".join({"amount_desc": "涉案金额高者在前", "code_asc": "单位代码顺序"}[t] for t in rules.tie_break)
     paragraphs = [(
         f"根据全市电信网络诈骗发案情况，现将{month_zh}发案排名靠前的地区和涉“两卡”成员单位通报如下。"
-        f"排名依据为当月立案登记的案件数（村居的案件计入其所属乡镇街道和县市区），"
+        f"排名依据为当月报案的案件数（按报案时间计，与统计口径一致）（村居的案件计入其所属乡镇街道和县市区），"
         f"涉案银行账户按开户网点、涉案电话卡按销售营业厅统计并逐级计入上级单位；数值相同时按{tie}排列。")]
     if circulation.reason:
         paragraphs.append(f"本通报为第{circulation.version}版，更正原因：{circulation.reason}。")

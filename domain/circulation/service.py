@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
 from domain.cases.models import Case
-from domain.circulation import ranking
+from domain.circulation import ranking, standing
 from domain.circulation.models import (
     Card,
     Circulation,
@@ -80,8 +80,9 @@ def compute(*, session: Session, month: str, policy: PolicySet | None = None) ->
     start, end = month_bounds(month)
     units = session.exec(select(Unit.id, Unit.parent_id, Unit.code, Unit.name, Unit.kind, Unit.population)).all()
     parent_of = {u.id: u.parent_id for u in units}
+    # By the date of report, as the statistics count them (domain.statistics): the two agree on a month.
     cases = session.exec(select(Case.area_unit_id, func.count(Case.id), func.coalesce(func.sum(Case.amount_fen), 0))
-                         .where(Case.registered_at >= start, Case.registered_at < end)
+                         .where(Case.reported_at >= start, Case.reported_at < end)
                          .group_by(Case.area_unit_id)).all()
     sources = {"cases": ranking.roll_up(parent_of, {u: (int(c), int(a)) for u, c, a in cases})}
     wanted = {r.source for r in rules.member_units}
@@ -344,12 +345,14 @@ def ranking_view(*, session: Session, month: str, version: int | None = None) ->
         raise NotFound("circulation_not_found", f"{month} 尚未通报", f"{month} has not been circulated")
     names = dict(session.exec(select(Unit.id, Unit.name)).all())
     codes = dict(session.exec(select(Unit.id, Unit.code)).all())
+    rows = rows_of(session=session, circulation_id=circulation.id)
+    standings = standing.as_of(session=session, unit_ids={row.unit_id for row in rows}, month=month)
     rankings: dict[str, list[dict]] = {}
-    for row in rows_of(session=session, circulation_id=circulation.id):
+    for row in rows:
         rankings.setdefault(row.ranking_id, []).append({
             "rank": row.rank, "unit_id": row.unit_id, "unit_code": codes[row.unit_id], "unit_name": names[row.unit_id],
             "count": row.count, "amount_fen": row.amount_fen, "population": row.population, "measure": row.measure,
-            "rate_per_10k": row.rate_per_10k})
+            "rate_per_10k": row.rate_per_10k, **standings[row.unit_id].as_dict()})
     cards = session.exec(select(Card).where(Card.circulation_id == circulation.id).order_by(Card.id)).all()
     listings = session.exec(select(Listing).where(Listing.card_id.in_([c.id for c in cards]))).all() if cards else []
     return {**_view(circulation), "id": circulation.id, "reason": circulation.reason, "notes": circulation.notes,

@@ -14,6 +14,7 @@ from domain.audit.models import AuditEvent
 from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.errors import Forbidden, InvalidInput
+from domain.money import from_fen
 from domain.orders import service as orders
 from domain.orders.machine import ORDER
 from domain.orders.models import OPEN_STATUSES, Order
@@ -146,6 +147,16 @@ def next_statuses(*, session: Session, order: Order, actor: User) -> frozenset[s
     """The statuses this person may move the order to now, as the order's machine says (the page
     shows those actions' buttons and nothing else)."""
     return frozenset(move.target for move in ORDER.allowed(session=session, actor=actor, obj=order))
+
+
+def report_as_sent(order: Order) -> dict[str, str]:
+    """The report form's values: after a return for rework, what the unit sent last time (to correct,
+    not to type again); otherwise empty."""
+    if order.status != "returned" or not order.report_text:
+        return {"text": "", "amount_cny": "", "outcome": ""}
+    amount = order.reported_amount_fen
+    return {"text": order.report_text, "amount_cny": str(from_fen(amount)) if amount is not None else "",
+            "outcome": order.details_dict.get("outcome") or ""}
 
 
 def needs_amount(order: Order) -> bool:

@@ -27,6 +27,7 @@ from domain.transitions import withdraw
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
+from domain.validation import Collector
 from policies.calendar import WorkingCalendar
 from policies.loader import PolicySet
 
@@ -136,18 +137,38 @@ def _hand_over(session: Session, case_id: int, *, actor: str, order_id: int, now
         withdraw(session, done)
 
 
-def issue_by_office(*, session: Session, actor: User, kind: str, addressee_unit_id: int, title: str,
-                    instructions: str = "", case_id: int | None = None, details: dict | None = None) -> Order:
+def issue_by_office(*, session: Session, actor: User, kind: str, addressee_unit_id: int | None, title: str,
+                    instructions: str = "", case_id: int | None = None, details: dict | None = None,
+                    case_number: str | None = None) -> Order:
+    """The office orders a unit. The case is given by id (API) or as the office types its number
+    (web); every field at fault is reported at once."""
     _require(actor, OFFICE_ROLES)
+    found = Collector()
+    if kind not in current_policy().orders.kinds:
+        found.add(InvalidInput("unknown_order_kind", f"未知的指令类型：{kind}" if kind else "请选择指令类型",
+                               f"unknown order kind: {kind}" if kind else "choose the kind of order", field="kind"))
+    if addressee_unit_id is None:
+        found.add(InvalidInput("unit_required", "请选择接收单位", "choose the unit the order goes to",
+                               field="addressee_unit_id"))
+    elif session.get(Unit, addressee_unit_id) is None:
+        found.add(InvalidInput("unknown_unit", f"接收单位 {addressee_unit_id} 不存在",
+                               f"unit {addressee_unit_id} does not exist", field="addressee_unit_id"))
     if not (title or "").strip() or len(title) > 200 or _CONTROL.search(title):
-        raise InvalidInput("bad_title", "指令标题不能为空，最长200字", "title must be 1 to 200 characters", field="title")
+        found.add(InvalidInput("bad_title", "指令标题不能为空，最长200字", "title must be 1 to 200 characters",
+                               field="title"))
     if len(instructions or "") > MAX_INSTRUCTIONS or _CONTROL.search(instructions or ""):
         # The order's document carries the instructions: what it could not print is refused here.
-        raise InvalidInput("bad_instructions", f"指令内容最长{MAX_INSTRUCTIONS}字，且不能含控制字符",
-                           f"instructions must be at most {MAX_INSTRUCTIONS} printable characters",
-                           field="instructions")
-    if case_id is not None and session.get(Case, case_id) is None:
-        raise InvalidInput("unknown_case", f"案件 {case_id} 不存在", f"case {case_id} does not exist", field="case_id")
+        found.add(InvalidInput("bad_instructions", f"指令内容最长{MAX_INSTRUCTIONS}字，且不能含控制字符",
+                               f"instructions must be at most {MAX_INSTRUCTIONS} printable characters",
+                               field="instructions"))
+    if case_number is not None and case_id is None:
+        from domain.orders.overview import case_by_number  # the office's look-up of a typed number
+
+        case = found.check(case_by_number, session=session, actor=actor, case_number=case_number)
+        case_id = case.id if case else None
+    elif case_id is not None and session.get(Case, case_id) is None:
+        found.add(InvalidInput("unknown_case", f"案件 {case_id} 不存在", f"case {case_id} does not exist", field="case_id"))
+    found.done()
     return issue(session=session, issued_by=actor.username, kind=kind, addressee_unit_id=addressee_unit_id,
                  title=title, instructions=instructions, case_id=case_id, details=details)
 
@@ -264,30 +285,33 @@ def report(*, session: Session, actor: User, order_id: int, text: str, amount_cn
     whose details list `outcomes` (内鬼移送, 劝阻) which one it was."""
     order = _for(session, actor, order_id, "report")
     ORDER.check(session=session, actor=actor, obj=order, action="report")  # whose it is, before the form
+    found = Collector()  # every field at fault at once
     text = (text or "").strip()
     if not text or len(text) > 5000:
-        raise InvalidInput("bad_report", "反馈内容不能为空，最长5000字", "the report must be 1 to 5000 characters",
-                           field="text")
+        found.add(InvalidInput("bad_report", "反馈内容不能为空，最长5000字", "the report must be 1 to 5000 characters",
+                               field="text"))
     values: dict = {"reported_at": utcnow(), "report_text": text}
     if order.kind in REPORTED_AMOUNT_KINDS:
         try:
             amount = parse_cny(amount_cny)
+            if amount < 0 or -amount.as_tuple().exponent > 2:
+                found.add(InvalidInput("bad_amount", "金额须为非负数，最多两位小数", "amount must be zero or more, in fen",
+                                       field="amount_cny"))
+            else:
+                values["reported_amount_fen"] = to_fen(amount)
         except ValueError as exc:
-            raise InvalidInput("amount_required", f"止付、冻结指令须填写实际止付/冻结金额：{exc.zh}",
-                               f"stop-payment and freeze reports need the amount actually held: {exc}",
-                               field="amount_cny") from None
-        if amount < 0 or -amount.as_tuple().exponent > 2:
-            raise InvalidInput("bad_amount", "金额须为非负数，最多两位小数", "amount must be zero or more, in fen",
-                               field="amount_cny")
-        values["reported_amount_fen"] = to_fen(amount)
+            found.add(InvalidInput("amount_required", f"止付、冻结指令须填写实际止付/冻结金额：{exc.zh}",
+                                   f"stop-payment and freeze reports need the amount actually held: {exc}",
+                                   field="amount_cny"))
     details = order.details_dict
     if details.get("outcomes") or outcome is not None:
         allowed = details.get("outcomes") or []
         if outcome not in allowed:
-            raise InvalidInput("bad_outcome", f"处理结果须为以下之一：{'、'.join(allowed)}" if allowed else "此类指令无需填写处理结果",
-                               f"outcome must be one of: {', '.join(allowed)}" if allowed else "this order takes no outcome",
-                               field="outcome")
+            found.add(InvalidInput("bad_outcome", f"处理结果须为以下之一：{'、'.join(allowed)}" if allowed else "此类指令无需填写处理结果",
+                                   f"outcome must be one of: {', '.join(allowed)}" if allowed else "this order takes no outcome",
+                                   field="outcome"))
         values["details"] = json.dumps({**details, "outcome": outcome}, ensure_ascii=False, sort_keys=True, default=str)
+    found.done()
     return _transition(session=session, order=order, action="report", actor=actor, values=values,
                        now=values["reported_at"])
 

@@ -13,7 +13,6 @@ everywhere else masked: first 6 + **** + last 4.
 Stages and moves: `KIND` at the end; it closes expired or appeal_upheld. Step keys: measure_<measure>_<unit id>, lift_<measure>_<unit id>.
 """
 import json
-import re
 from datetime import datetime
 from typing import Literal
 
@@ -21,6 +20,7 @@ from pydantic import Field
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
+from domain import validation
 from domain.cases.service import mask_name
 from domain.errors import Conflict, InvalidInput
 from domain.policy import current_policy
@@ -59,21 +59,12 @@ class DisciplinaryRules(Strict):
     basis: str
 
 
-_ID = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
 def normalize_id_number(raw: object) -> str:
     """A resident ID number (GB 11643): 18 characters with a valid check digit. Never echoed back."""
-    value = raw.strip().upper() if isinstance(raw, str) else ""
-    if not _ID.match(value) or "10X98765432"[sum(int(c) * w for c, w in zip(value, _ID_WEIGHTS)) % 11] != value[-1]:
-        raise InvalidInput("bad_id_number", "身份证号码须为18位，且校验码正确", "the ID number must be 18 characters "
-                           "with a valid check digit", field="id_number")
-    return value
+    return validation.id_number(raw)
 
 
-def mask_id(id_number: str) -> str:
-    return f"{id_number[:6]}****{id_number[-4:]}"
+mask_id = validation.mask_id
 
 
 def _day(moment: datetime) -> str:

@@ -18,13 +18,13 @@ The victim's name and phone are shown masked everywhere; the phone is kept in `s
 Stages and moves: `KIND` at the end. Step key: dissuasion.
 """
 import logging
-import re
 from typing import Literal
 
 from pydantic import Field
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
+from domain import validation
 from domain.cases.service import mask_name, mask_phone
 from domain.errors import Conflict, InvalidInput
 from domain.orders import service as orders
@@ -81,11 +81,7 @@ def police_station_for(session: Session, rules: DissuasionRules, area: Unit) -> 
 
 
 def _phone(raw: object) -> str:
-    digits = re.sub(r"[\s-]", "", raw) if isinstance(raw, str) else ""
-    if not re.fullmatch(r"\+?\d{7,15}", digits):
-        raise InvalidInput("bad_victim_phone", "联系电话须为7至15位数字", "the phone must be 7 to 15 digits",
-                           field="victim_phone")
-    return digits
+    return validation.phone(raw, field="victim_phone", label="联系电话")
 
 
 def start(*, session: Session, actor: User, area: int | str, risk_level: str, victim_name: str, victim_phone: str,

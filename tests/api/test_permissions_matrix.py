@@ -58,6 +58,7 @@ TABLE: dict[str, str] = {
     "GET /api/v1/cases/{case_id}": "office auditor admin:yes leaders:own",
     "GET /api/v1/cases/{case_id}/approvals": "office auditor admin:yes leaders:own",
     "GET /api/v1/cases/{case_id}/events": "office auditor admin:yes leaders:own",
+    "POST /api/v1/cases/{case_id}/reveal": "office admin:yes",
     "GET /api/v1/approvals": "signed_in:own",  # a leader's own queue; empty for everyone else
     "POST /api/v1/approvals/{approval_id}/decision": "leaders:own",
     # ---- documents ----
@@ -68,6 +69,9 @@ TABLE: dict[str, str] = {
     "POST /api/v1/documents/{document_id}/revoke": "office admin:yes",
     # ---- oversight ----
     "GET /api/v1/audit/verify": "auditor admin:yes",
+    "GET /audit": "auditor admin:yes",
+    "GET /audit/chain": "auditor admin:yes",
+    "GET /audit/export.csv": "auditor admin:yes",
     "GET /api/v1/policy": "signed_in:yes",
     "POST /api/v1/policy/reload": "admin:yes",
     # ---- orders ----
@@ -76,7 +80,7 @@ TABLE: dict[str, str] = {
     "GET /api/v1/orders/{order_id}": "office auditor admin:yes addressees leaders:own",
     "GET /api/v1/orders/{order_id}/pdf": "office auditor admin:yes addressees leaders:own",
     "POST /api/v1/orders/{order_id}/acknowledge": "addressees:own",
-    "POST /api/v1/orders/{order_id}/reveal": "addressees:own",
+    "POST /api/v1/orders/{order_id}/reveal": "office admin:yes addressees:own",
     "POST /api/v1/orders/{order_id}/start": "addressees:own",
     "POST /api/v1/orders/{order_id}/report": "addressees:own",
     "POST /api/v1/orders/{order_id}/accept": "office admin:yes",
@@ -139,6 +143,7 @@ TABLE: dict[str, str] = {
     "GET /cases/new": "office admin:yes",
     "POST /cases/new": "office admin:yes",
     "GET /cases/{case_id}": "office auditor admin:yes leaders:own",
+    "POST /cases/{case_id}/reveal": "office admin:yes",
     # ---- web: leaders ----
     "GET /leader/queue": "leaders:own",
     "GET /leader/queue/rows": "leaders:own",
@@ -156,7 +161,7 @@ TABLE: dict[str, str] = {
     "GET /inbox": "office auditor admin leaders:yes addressees:own",  # the office's inbox is its list
     "GET /inbox/rows": "addressees:own",
     "POST /orders/{order_id}/acknowledge": "addressees:own",
-    "POST /orders/{order_id}/reveal": "addressees:own",
+    "POST /orders/{order_id}/reveal": "office admin:yes addressees:own",
     "POST /orders/{order_id}/report": "addressees:own",
     # ---- web: processes ----
     "GET /processes": "office auditor admin:yes addressees leaders:own",
@@ -472,6 +477,10 @@ def request_body(w: World, route: str) -> dict:
         "POST /api/v1/cases/{case_id}/resubmit": {"json": {}},
         "POST /cases/{case_id}/close": {"data": {"outcome": "unsolved", "reason": "矩阵测试原因"}},
         "POST /cases/{case_id}/reopen": {"data": {"reason": "矩阵测试原因"}},
+        "POST /api/v1/cases/{case_id}/reveal": {"json": {"reason": "矩阵测试原因"}},
+        "POST /cases/{case_id}/reveal": {"data": {"reason": "矩阵测试原因"}},
+        "POST /api/v1/orders/{order_id}/reveal": {"json": {"reason": "矩阵测试原因"}},
+        "POST /orders/{order_id}/reveal": {"data": {"reason": "矩阵测试原因"}},
         "POST /cases/{case_id}/resubmit": {"data": {}},
         # web forms (the CSRF token is added by `call`)
         "POST /login": {"data": {"username": f"nobody-{n}", "password": "wrong"}},

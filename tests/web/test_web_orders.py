@@ -93,7 +93,7 @@ def test_the_office_issues_an_order_from_the_form(office, client, engine, sessio
 @pytest.mark.parametrize("overrides, field, message", [
     ({"addressee_unit_id": ""}, "addressee_unit_id", "请选择接收单位"),
     ({"title": "  "}, "title", "指令标题不能为空"),
-    ({"kind": ""}, "kind", "未知的指令类型"),
+    ({"kind": ""}, "kind", "请选择指令类型"),
     ({"case_number": "JZ-NONE"}, "case_number", "案件编号 JZ-NONE 不存在"),
 ])
 def test_a_bad_form_keeps_everything_typed_and_shows_the_error_next_to_the_field(office, engine, session, overrides,
