@@ -34,7 +34,7 @@ from domain.timeutil import SHANGHAI, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 RULE = "processes.disciplinary"
 BANK_KINDS = ("bank", "bank_branch", "bank_outlet")
@@ -57,6 +57,7 @@ class DisciplinaryRules(Strict):
     cap_years: int = Field(ge=1)
     measures: list[Literal["suspend_non_counter", "receive_only", "limit_card_opening", "limit_calls"]] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 _ID = re.compile(r"^\d{17}[\dX]$")

@@ -39,7 +39,7 @@ from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
 from domain.warnings import service as warnings
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 log = logging.getLogger("lianban.processes")
 RULE = "processes.dissuasion"
@@ -62,6 +62,7 @@ class DissuasionRules(Strict):
     fallback_police_unit_code: str
     outcomes: list[str] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 def police_station_for(session: Session, rules: DissuasionRules, area: Unit) -> tuple[Unit | None, str]:

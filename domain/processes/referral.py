@@ -30,7 +30,7 @@ from domain.processes.models import Process
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 log = logging.getLogger("lianban.processes")
 EMPLOYER_KINDS = ("bank", "bank_branch", "bank_outlet", "carrier", "carrier_outlet")
@@ -48,6 +48,7 @@ class ReferralRules(Strict):
     police_unit_code: str
     outcomes: list[str] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 def report_insider(*, session: Session, actor: User, employer_unit_id: int, employee_name: str, facts: str,
