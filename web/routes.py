@@ -5,7 +5,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from domain.settings import PROJECT_ROOT
-from web import admin, auth, case_life, circulation, language, leader, liaison, office, orders, statistics, verify
+from web import (admin, auth, bulk, case_life, circulation, language, leader, liaison, office, orders, statistics,
+                 verify)
 from web.errors import install_error_pages
 from web.security import WebSecurityMiddleware
 from web.templating import templates  # noqa: F401 — the one Jinja2 environment of the web pages
@@ -18,7 +19,7 @@ VENDOR = {
 }
 
 router = APIRouter(include_in_schema=False)
-for module in (verify, auth, language, office, case_life, leader, orders, liaison, admin, statistics, circulation):
+for module in (verify, auth, language, office, case_life, leader, bulk, orders, liaison, admin, statistics, circulation):
     router.include_router(module.router)
 
 
