@@ -135,7 +135,7 @@ def advance(step: processes.Step) -> None:
     if process.stage == "started":
         kind = rules.order_kind_by_risk[data["risk_level"]]
         action = ACTION_ZH.get(kind, kind)
-        choices = "、".join(f"{OUTCOME_ZH.get(o, o)}（{o}）" for o in rules.outcomes)
+        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)  # people read it: names, not codes
         step.issue("dissuasion", kind=kind, addressee_unit_id=data["police_unit_id"],
                    title=f"{RISK_ZH[data['risk_level']]}预警 {action} {data['area_name']}{data['victim_name']}",
                    details={"outcomes": list(rules.outcomes), "risk_level": data["risk_level"]},

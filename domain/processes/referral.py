@@ -114,7 +114,7 @@ def advance(step: processes.Step) -> None:
             log.error("referral_police_missing process_id=%s code=%s", process.id, rules.police_unit_code)
             step.wake_at(step.now + timedelta(minutes=10))
             return
-        choices = "、".join(f"{OUTCOME_ZH.get(o, o)}（{o}）" for o in rules.outcomes)
+        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)  # people read it: names, not codes
         step.issue("referral", kind="insider_referral", addressee_unit_id=police.id,
                    sealed_from_unit_id=process.sealed_from_unit_id, title=f"{employer.name}行业内鬼线索移送",
                    details={"outcomes": list(rules.outcomes), "employer_unit_id": employer.id},
