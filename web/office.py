@@ -130,7 +130,9 @@ def case_context(session: Session, user: User, case_id: int) -> dict:
     people, places = overview.names(
         session=session, unit_ids={case.area_unit_id},
         user_ids={case.registered_by_id} | {a.approver_id for a in approvals} | ({case.leader_id} - {None}))
-    explanations = {a.id: overview.explain_rule(a.rule_id, a.policy_version, amount_fen=case.amount_fen)
+    # The case's amount is the one the latest approval was asked on (a resubmission may have corrected it).
+    explanations = {a.id: overview.explain_rule(a.rule_id, a.policy_version,
+                                                amount_fen=case.amount_fen if a is approvals[-1] else None)
                     for a in approvals}
     result_values = {"solved_on": case.solved_at.astimezone(SHANGHAI).date().isoformat() if case.solved_at else "",
                      "suspects_caught": str(case.suspects_caught),

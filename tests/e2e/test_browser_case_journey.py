@@ -179,7 +179,14 @@ def test_a_case_from_registration_through_a_return_to_closed_in_the_browser(serv
         page = office.open("/office")
         assert closed_count(page) == closed_before + 1
         office.shot("09-dashboard")
-        for person in (office, leader, liaison):
+        # 10. The auditor reads the same sentence, with the decision record (rule, policy version) open.
+        auditor = Person(chromium, url, "auditor")
+        page = auditor.open(case_path)
+        expect(page.locator("#why-sentence")).to_contain_text("由刑侦支队长包案")
+        expect(page.locator("section[aria-labelledby=why-title] details.record")).to_have_attribute("open", "")
+        expect(page.locator("section[aria-labelledby=why-title] details.record")).to_contain_text("jingzhou.cid_head")
+        auditor.shot("10-auditor-decision-record")
+        for person in (office, leader, liaison, auditor):
             assert not person.errors, (person.username, person.errors)
         assert not re.search(r"\bseed\b", office.open(case_path).content())
         chromium.close()
