@@ -4,6 +4,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from domain.errors import DomainError
+from httpkit.problems import error_response
 
 
 def accept_language(request: Request) -> str:
@@ -11,7 +12,8 @@ def accept_language(request: Request) -> str:
 
 
 def domain_error_json(request: Request, exc: DomainError) -> JSONResponse:
-    # Several fields at fault (InvalidFields) are all listed, each with its field.
+    """FastAPI's shape, or RFC 9457 problem details when the caller accepts application/problem+json.
+    Several fields at fault (InvalidFields) are all listed, each with its field."""
     detail = [{"loc": ["body", e.field] if e.field else [], "msg": e.message(accept_language(request)), "type": e.code}
               for e in getattr(exc, "errors", [exc])]
-    return JSONResponse(status_code=exc.status, content={"detail": detail})
+    return error_response(request, exc.status, detail)

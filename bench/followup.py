@@ -72,7 +72,7 @@ class Topology:
         prefect_port, self.web_port = free_port(), free_port()
         self.prefect_url = f"http://127.0.0.1:{prefect_port}/api"
         self.web_url = f"http://127.0.0.1:{self.web_port}"
-        self.env = {**os.environ, "LIANBAN_HOME": str(home), "LIANBAN_DATABASE_URL": database_url,
+        self.env = {**os.environ, "LIANBAN_HOME": str(home), "LIANBAN_DATABASE_URL": database_url, "LIANBAN_DEMO": "true",
                     "LIANBAN_PREFECT_PORT": str(prefect_port), "LIANBAN_NUDGE_ENABLED": "true",
                     "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": self.prefect_url,
                     "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "2",
@@ -98,8 +98,10 @@ class Topology:
             raise RuntimeError(f"Prefect server did not start:\n{self.tail('server')}")
         self._start("runner", [py, "-m", "cli.main", "worker"])
         self._start("task-worker", [py, "-m", "cli.main", "task-worker"])
+        from server.serving import uvicorn_arguments
+
         web = self._start("web", [py, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
-                                  "--port", str(self.web_port), "--log-level", "warning"])
+                                  "--port", str(self.web_port), "--log-level", "warning", *uvicorn_arguments()])
         if not wait_http(f"{self.web_url}/healthz", 90, web):
             raise RuntimeError(f"web app did not start:\n{self.tail('web')}")
 

@@ -93,10 +93,14 @@ def start_server(url: str, home: Path, workers: int = 1) -> tuple[subprocess.Pop
     with socket.socket() as s:  # a free port
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "LIANBAN_DATABASE_URL": url, "LIANBAN_HOME": str(home), "LIANBAN_NUDGE_ENABLED": "false"}
+    env = {**os.environ, "LIANBAN_DATABASE_URL": url, "LIANBAN_HOME": str(home), "LIANBAN_NUDGE_ENABLED": "false",
+           "LIANBAN_DEMO": "true"}
+    from server.serving import uvicorn_arguments
+
     with (home / "server.log").open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
-                                    "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
+                                    "--port", str(port), "--log-level", "warning", "--workers", str(workers),
+                                    *uvicorn_arguments()],
                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:

@@ -173,9 +173,11 @@ def main() -> None:
         print(f"    {line}")
     port = 18000 + os.getpid() % 1000
     env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": url,
-           "LIANBAN_NUDGE_ENABLED": "false"}
+           "LIANBAN_NUDGE_ENABLED": "false", "LIANBAN_DEMO": "true"}
+    from server.serving import uvicorn_arguments
+
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--port", str(port),
-                               "--log-level", "warning"], cwd=ROOT, env=env, start_new_session=True)
+                               "--log-level", "warning", *uvicorn_arguments()], cwd=ROOT, env=env, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

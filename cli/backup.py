@@ -115,6 +115,36 @@ def _dump_database(url: str, into: Path) -> Path:
     return target
 
 
+CHECKPOINTS_MEMBER = "audit/checkpoints.jsonl"
+
+
+def _checkpoint_settings(home: Path):
+    from domain.settings import get_settings
+
+    return get_settings().model_copy(update={"home": home})
+
+
+def _sign_checkpoint(database_url: str, home: Path) -> Path | None:
+    """A signed checkpoint of the head (domain/audit/checkpoints.py); its file, or None. A broken
+    chain is still backed up (it is evidence), without a new checkpoint."""
+    from sqlmodel import Session
+
+    from domain.audit import checkpoints
+    from domain.db import make_engine
+
+    settings = _checkpoint_settings(home)
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            try:
+                checkpoints.write(session=session, settings=settings)
+            except RuntimeError as exc:
+                typer.echo(f"warning: {exc}", err=True)
+            return checkpoints.checkpoint_file(settings, session)
+    finally:
+        engine.dispose()
+
+
 def make_backup(*, destination: Path, database_url: str, home: Path) -> tuple[Path, dict]:
     """Write one archive; return its path and manifest."""
     dialect = _dialect(database_url)
@@ -125,8 +155,11 @@ def make_backup(*, destination: Path, database_url: str, home: Path) -> tuple[Pa
         destination = destination / f"lianban-backup-{stamp:%Y%m%dT%H%M%SZ}.tar.gz"
     destination.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lianban-backup-") as scratch:
+        anchor = _sign_checkpoint(database_url, home)  # the head, signed; the archive carries the file
         dump = _dump_database(database_url, Path(scratch))  # first the database, then the files
         members: list[tuple[str, Path]] = [(f"database/{dump.name}", dump)]
+        if anchor is not None and anchor.is_file():
+            members.append((CHECKPOINTS_MEMBER, anchor))
         for folder in FOLDERS:
             root = home / folder
             if root.is_dir():
@@ -221,7 +254,9 @@ def restore_backup(*, archive: Path, database_url: str, home: Path) -> RestoreRe
                 raise BackupError(f"pg_restore failed: {result.stderr.strip()[:500]}")
         files = 0
         for name in listed:
-            if name.startswith("files/"):
+            if name == CHECKPOINTS_MEMBER:
+                _restore_checkpoints(scratch / name, database_url, home)
+            elif name.startswith("files/"):
                 target = home / name.removeprefix("files/")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(scratch / name, target)
@@ -229,17 +264,38 @@ def restore_backup(*, archive: Path, database_url: str, home: Path) -> RestoreRe
     return _check_restored(manifest, database_url, home, files)
 
 
+def _restore_checkpoints(source: Path, database_url: str, home: Path) -> None:
+    from sqlmodel import Session
+
+    from domain.audit import checkpoints
+    from domain.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            target = checkpoints.checkpoint_file(_checkpoint_settings(home), session)
+    finally:
+        engine.dispose()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
 def _check_restored(manifest: dict, database_url: str, home: Path, files: int) -> RestoreReport:
     from sqlmodel import Session, select
 
+    from domain.audit import checkpoints
     from domain.audit import service as audit
     from domain.db import make_engine
     from domain.documents.models import Document
 
     engine = make_engine(database_url)
+    settings = _checkpoint_settings(home)
     try:
         with Session(engine) as session:
-            chain = audit.verify(session=session)
+            # Against the signed checkpoints when this machine holds the key (copied by the operator;
+            # the key is never in the archive), else the chain alone.
+            keyed = checkpoints.load_key(settings, create=False) is not None
+            chain = checkpoints.check(session=session, settings=settings) if keyed else audit.verify(session=session)
             missing = []
             documents = session.exec(select(Document.number, Document.version, Document.pdf_path, Document.sha256)).all()
             for number, version, pdf_path, digest in documents:
@@ -271,9 +327,11 @@ def backup(destination: Path = typer.Argument(..., help="a folder (a dated archi
         typer.echo(f"backup failed: {getattr(exc, 'stderr', None) or exc}", err=True)
         raise typer.Exit(1) from None
     db = manifest["database"]
-    files = len(manifest["members"]) - 1
+    files = sum(m["path"].startswith("files/") for m in manifest["members"])
+    signed = any(m["path"] == CHECKPOINTS_MEMBER for m in manifest["members"])
     typer.echo(f"backup written: {path} ({path.stat().st_size:,} bytes; {db['dialect']} database, "
-               f"{db['audit_last_seq']} audit entries, {db['documents']} documents, {files} files)")
+               f"{db['audit_last_seq']} audit entries, {db['documents']} documents, {files} files"
+               f"{', signed audit checkpoints' if signed else ''})")
 
 
 def restore(archive: Path = typer.Argument(..., exists=True, dir_okay=False, help="an archive made by `lianban backup`"),

@@ -66,10 +66,18 @@ def load_demo() -> None:
 
 
 @app.command()
-def up(demo: bool = typer.Option(True, help="load the demo city into an empty database"),
+def up(demo: bool = typer.Option(False, help="demo mode: load the demo city into an empty database and accept "
+                                               "its public tokens and passwords (demo-<username>)"),
        topology: str = typer.Option(None, help="embedded | scaled (default: LIANBAN_TOPOLOGY, else embedded)")) -> None:
-    """Run everything on this machine: database, Prefect server, runner, task worker, web app."""
+    """Run everything on this machine: database, Prefect server, runner, task worker, web app.
+    Without --demo an empty database gets one administrator with a one-time password, printed once."""
+    import os
+
     from domain.settings import get_settings
+
+    if demo:  # every child reads it from the environment
+        os.environ["LIANBAN_DEMO"] = "true"
+        get_settings.cache_clear()
 
     if (topology or get_settings().topology) == "scaled":  # docs/scaling.md
         from cli.topology import run_scaled
@@ -109,7 +117,9 @@ def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    uvicorn.run("server.main:app", host=host, port=port, log_level="info")
+    from server.serving import uvicorn_options
+
+    uvicorn.run("server.main:app", host=host, port=port, log_level="info", **uvicorn_options())
 
 
 @app.command()
@@ -123,11 +133,11 @@ def sweep() -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; name the first broken link. Exit code 1 if broken."""
-    from domain.audit import service as audit
+    from domain.audit import checkpoints
     from domain.db import session_scope
 
     with session_scope() as session:
-        report = audit.verify(session=session)
+        report = checkpoints.check(session=session)  # the chain, and against every signed checkpoint
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} entries verified")
         return
@@ -135,8 +145,36 @@ def audit_verify() -> None:
           f"({report.checked} entries before it verified)")
 
 
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the chain's head with the key outside the database (`lianban up` does it on a schedule)."""
+    from domain.audit import checkpoints
+    from domain.db import session_scope
+
+    try:
+        with session_scope() as session:
+            mark = checkpoints.write(session=session)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    typer.echo(f"checkpoint: entry {mark.seq} signed at {mark.at}" if mark else "the audit chain is empty")
+
+
 user_app = typer.Typer(help="web sign-in accounts 账号", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+
+
+@user_app.command("first-admin")
+def user_first_admin() -> None:
+    """On an empty database: create `admin` with a one-time password, printed here once
+    (`lianban up` does this by itself; systemd deployments run it by hand after the first start)."""
+    from domain.accounts import first_admin
+    from domain.db import session_scope
+
+    with session_scope() as session:
+        password = first_admin.create_if_empty(session=session)
+    if password is None:
+        _fail("the database already has users: nothing created (reset a password with `lianban user password`)")
+    typer.echo(first_admin.announce(password))
 
 
 @user_app.command("password")

@@ -128,60 +128,103 @@ class Child:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def run_embedded(*, load_demo: bool = True) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = get_settings()
+def prepare_database(settings, *, load_demo: bool) -> None:
+    """Migrate; then either the demo city (demo mode) or, on an empty database, the first
+    administrator with a one-time password printed once (never the demo's public ones)."""
     from domain.bootstrap import migrate
+    from domain.db import session_scope
 
     migrate(settings.resolved_database_url)
     log.info("database ready: %s", settings.resolved_database_url)
-    if load_demo:
-        from domain import demo
-        from domain.db import session_scope
+    with session_scope() as session:
+        if load_demo:
+            from domain import demo
 
-        with session_scope() as session:
             if demo.load(session=session, with_history=True):
-                log.info("demo city loaded; API tokens are demo-<username>, e.g. demo-office, demo-chief")
+                log.info("DEMO MODE: demo city loaded; its tokens and passwords are demo-<username> (e.g. demo-office)")
+            return
+        from domain.accounts import first_admin
 
-    # uvicorn re-raises SIGTERM after its own shutdown; turn it into SystemExit so the
-    # `finally` below stops the children.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        password = first_admin.create_if_empty(session=session)
+    if password:
+        print(first_admin.announce(password), flush=True)  # stdout only: never into a log file's logger
+
+
+def _stop_on_signal(stopping: threading.Event):
+    def handler(signum, frame) -> None:
+        log.info("%s received: stopping every process", signal.Signals(signum).name)
+        stopping.set()
+
+    return handler
+
+
+def run_embedded(*, load_demo: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    prepare_database(settings, load_demo=load_demo)
+    stopping = threading.Event()
+    # SIGTERM (systemd, kill) and Ctrl-C stop the children in order, without a traceback.
+    signal.signal(signal.SIGTERM, _stop_on_signal(stopping))
+    signal.signal(signal.SIGINT, _stop_on_signal(stopping))
     env = prefect_environment(settings)
     os.environ.update({k: env[k] for k in ("PREFECT_HOME", "PREFECT_API_URL")})
     lianban = [sys.executable, "-m", "cli.main"]
     server = Child("prefect-server", [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                       "--port", str(settings.prefect_port)], env)
-    server.start()
-    wait_for_prefect(env["PREFECT_API_URL"])
-    log.info("Prefect server up: http://127.0.0.1:%s", settings.prefect_port)
-    children = [server, Child("runner", lianban + ["worker"], env), Child("task-worker", lianban + ["task-worker"], env)]
-    crash_orphaned_flow_runs()  # left Running by the runner of a `lianban up` that was killed
-    for child in children[1:]:
-        child.start()
-    threading.Thread(target=start_watch_now, args=(time.time(),), daemon=True, name="catch-up").start()
-
-    stopping = threading.Event()
-
-    def watch_children() -> None:
-        while not stopping.wait(2):
+    # The web app is a child like the others: killing it leaves the orchestrator running.
+    web = Child("web", lianban + ["web", "--host", settings.host, "--port", str(settings.port)], env)
+    children = [server, Child("runner", lianban + ["worker"], env), Child("task-worker", lianban + ["task-worker"], env),
+                web]
+    try:
+        web.start()  # people can work while Prefect starts
+        server.start()
+        wait_for_prefect(env["PREFECT_API_URL"])
+        log.info("Prefect server up: http://127.0.0.1:%s", settings.prefect_port)
+        crash_orphaned_flow_runs()  # left Running by the runner of a `lianban up` that was killed
+        for child in children[1:3]:
+            child.start()
+        threading.Thread(target=start_watch_now, args=(time.time(),), daemon=True, name="catch-up").start()
+        log.info("web app: http://%s:%s  (API docs at /docs)", settings.host, settings.port)
+        _start_audit_checkpoints(settings, stopping)
+        while not stopping.wait(0.5):  # a dead child is restarted within a second
             for child in children:
                 if child.process and child.process.poll() is not None and not stopping.is_set():
-                    child.restarts += 1
-                    log.warning("%s exited with %s; restarting (restart %d)", child.name,
-                                child.process.returncode, child.restarts)
-                    if child.name == "runner":
-                        crash_orphaned_flow_runs()
-                    child.start()
-                    if child.name == "runner":
-                        threading.Thread(target=start_watch_now, args=(time.time(),), daemon=True).start()
-
-    threading.Thread(target=watch_children, daemon=True, name="supervisor").start()
-    try:
-        import uvicorn
-
-        log.info("web app: http://%s:%s  (API docs at /docs)", settings.host, settings.port)
-        uvicorn.run("server.main:app", host=settings.host, port=settings.port, log_level="info")
+                    _restart(child)
+    except (KeyboardInterrupt, SystemExit):
+        pass
     finally:
         stopping.set()
         for child in reversed(children):
             child.stop()
+        log.info("stopped")
+
+
+def _restart(child: Child) -> None:
+    child.restarts += 1
+    log.warning("%s exited with %s; restarting (restart %d)", child.name, child.process.returncode, child.restarts)
+    if child.name == "runner":
+        crash_orphaned_flow_runs()
+    child.start()
+    if child.name == "runner":
+        threading.Thread(target=start_watch_now, args=(time.time(),), daemon=True).start()
+
+
+def _start_audit_checkpoints(settings, stopping: threading.Event) -> None:
+    """Sign the audit chain's head now and every `audit_checkpoint_minutes` (docs/reliability.md)."""
+    minutes = settings.audit_checkpoint_minutes
+    if minutes <= 0:
+        return
+
+    def loop() -> None:
+        from domain.audit import checkpoints
+        from domain.db import session_scope
+
+        while not stopping.is_set():
+            try:
+                with session_scope() as session:
+                    checkpoints.write(session=session, settings=settings)
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.warning("could not write an audit checkpoint", exc_info=True)
+            stopping.wait(minutes * 60)
+
+    threading.Thread(target=loop, daemon=True, name="audit-checkpoints").start()

@@ -207,21 +207,14 @@ def _exit_on_signal(signum, frame) -> None:
     raise SystemExit(0)
 
 
-def run_scaled(*, load_demo: bool = True) -> None:
+def run_scaled(*, load_demo: bool = False) -> None:
     """Every role of the scaled topology on this machine, each its own process, restarted if it dies."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     _require_scaled_settings(settings)
-    from domain.bootstrap import migrate
+    from cli.supervisor import prepare_database
 
-    migrate(settings.resolved_database_url)
-    if load_demo:
-        from domain import demo
-        from domain.db import session_scope
-
-        with session_scope() as session:
-            if demo.load(session=session):
-                log.info("demo city loaded; API tokens are demo-<username>")
+    prepare_database(settings, load_demo=load_demo)
     signal.signal(signal.SIGTERM, _exit_on_signal)
     lianban = [sys.executable, "-m", "cli.main", "scaled"]
     env = {**os.environ}

@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     # address printed in each document's verification QR code (…/verify/<code>).
     document_templates: Path = PROJECT_ROOT / "web" / "documents"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Demo mode (`lianban up --demo`): the demo city's public tokens and passwords (demo-<username>)
+    # are accepted. Off in production, even on a database the demo was once loaded into.
+    demo: bool = False
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto the web server believes, comma-separated
+    # addresses or networks (uvicorn's forwarded_allow_ips). Empty: none, the socket's address counts.
+    trusted_proxies: str = ""
+    # The key that signs audit checkpoints (never in the database); default: home/keys/audit-checkpoint.key.
+    audit_key_file: Path | None = None
+    # Minutes between two signed audit checkpoints written by `lianban up` (0: only on demand).
+    audit_checkpoint_minutes: float = 10.0
 
     # The scale-out mode (docs/scaling.md): `embedded` runs everything from `lianban up`'s one
     # supervisor on SQLite; `scaled` runs our data on PostgreSQL (`database_url`), the Prefect server

@@ -1,5 +1,5 @@
 """Times are stored as UTC and are always timezone-aware in Python; shown in Asia/Shanghai."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -36,3 +36,26 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+# Dates a person or a feed sends: nothing in this office happened before 2000, and nothing that
+# was reported, received, solved or opened lies in the future (a little clock skew aside).
+EARLIEST_PLAUSIBLE = datetime(2000, 1, 1, tzinfo=SHANGHAI)
+CLOCK_SKEW_ALLOWED = timedelta(minutes=10)
+
+
+def plausible_past(value: datetime, *, field: str, label_zh: str, prefix_zh: str = "", prefix_en: str = "") -> datetime:
+    """`value` in UTC, or a 422 naming the field with its range. Years are compared before any
+    arithmetic, so 0001-01-01 or 9999-12-31 with a zone offset never overflows into a 500."""
+    from domain.errors import InvalidInput
+
+    now = utcnow()
+    refused = InvalidInput(f"implausible_{field}",
+                           f"{prefix_zh}{label_zh}须在 2000-01-01 至今之间（北京时间）",
+                           f"{prefix_en}{field} must lie between 2000-01-01 and now", field=field)
+    if value.year < EARLIEST_PLAUSIBLE.year or value.year > now.year + 1:
+        raise refused
+    utc = as_utc(value)
+    if utc < EARLIEST_PLAUSIBLE or utc > now + CLOCK_SKEW_ALLOWED:
+        raise refused
+    return utc

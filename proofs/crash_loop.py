@@ -7,10 +7,9 @@ follow-up done. Prints a table of counts; exit code 1 if any check fails.
     python -m proofs.crash_loop --rounds 20 --cases 200        # the long proof (~15 min)
     python -m proofs.crash_loop --rounds 3 --cases 20          # the short one (CI)
 
-What "web" means here: in the embedded topology the web app runs inside the `lianban up`
-supervisor itself, so killing the web kills the supervisor; its children end with it
-(PR_SET_PDEATHSIG) and the proof starts `lianban up` again, as an operator's systemd would.
-The other three are children of the supervisor, which restarts them itself.
+The web app is a child of the `lianban up` supervisor like the other three (issue 16, finding 4):
+killing it leaves the orchestrator running and the supervisor restarts it within a second. If
+`lianban up` itself dies, the proof starts it again, as an operator's systemd would.
 
 The driver behaves like a careful client: after a request whose answer was lost (connection
 reset, timeout, 5xx) it looks up whether the thing was created before sending it again.
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ("web", "runner", "task-worker", "prefect-server")
 # Which child is which, by its command line.
 CHILD_MARKERS = {"prefect-server": ("prefect", "server", "start"), "runner": ("cli.main", "worker"),
-                 "task-worker": ("cli.main", "task-worker")}
+                 "task-worker": ("cli.main", "task-worker"), "web": ("cli.main", "web")}
 # Amounts that reach each tier of the default policy (CID head, deputy, chief) and one below all.
 AMOUNTS = ("280000", "650000", "1200000", "36000")
 
@@ -87,7 +86,7 @@ class Topology:
 
     def start(self) -> None:
         self.starts += 1
-        self.up = subprocess.Popen([sys.executable, "-m", "cli.main", "up"], cwd=ROOT, env=self.env,
+        self.up = subprocess.Popen([sys.executable, "-m", "cli.main", "up", "--demo"], cwd=ROOT, env=self.env,
                                    stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def children(self) -> dict[str, psutil.Process]:
@@ -108,7 +107,7 @@ class Topology:
 
     def healthy(self) -> bool:
         children = self.children()
-        if self.up is None or self.up.poll() is not None or len(children) < 3:
+        if self.up is None or self.up.poll() is not None or len(children) < len(CHILD_MARKERS):
             return False
         if any(child.pid in self.killed for child in children.values()):
             return False  # the one just killed is not reaped and restarted yet
@@ -131,7 +130,7 @@ class Topology:
 
     def kill(self, target: str) -> int:
         """kill -9 one component (its whole process group); returns the pid killed."""
-        if target == "web":
+        if target == "supervisor":
             victim = self.up.pid
             orphans = list(self.children().values())
             os.killpg(victim, signal.SIGKILL)

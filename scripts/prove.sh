@@ -4,6 +4,7 @@
 #   bash scripts/prove.sh crash --rounds 3 --cases 20 --postgres
 #   bash scripts/prove.sh short                    # 3 rounds, 20 cases (~3 min)
 #   bash scripts/prove.sh fuzz [EXAMPLES]          # schemathesis at length, every role (100 examples: ~20 min)
+#   bash scripts/prove.sh security                 # issue 16's attacks against running web processes (~1 min)
 #   bash scripts/prove.sh all                      # crash, then fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,9 @@ shift || true
 case "$what" in
   crash) exec .venv/bin/python -m proofs.crash_loop "$@" ;;
   short) exec .venv/bin/python -m proofs.crash_loop --rounds 3 --cases 20 "$@" ;;
+  security) exec .venv/bin/python -m proofs.security "$@" ;;
   fuzz) LIANBAN_FUZZ_EXAMPLES="${1:-100}" exec .venv/bin/python -m pytest -q -p no:warnings tests/test_api_fuzz.py ;;
   all) .venv/bin/python -m proofs.crash_loop "$@"
        LIANBAN_FUZZ_EXAMPLES=100 exec .venv/bin/python -m pytest -q -p no:warnings tests/test_api_fuzz.py ;;
-  *) echo "usage: bash scripts/prove.sh crash|short|fuzz|all [--rounds N] [--cases N] [--postgres] [--seed S] [--keep]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/prove.sh crash|short|security|fuzz|all [--rounds N] [--cases N] [--postgres] [--seed S] [--keep]" >&2; exit 2 ;;
 esac

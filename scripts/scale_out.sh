@@ -54,7 +54,7 @@ wait_http() {  # url timeout-seconds
 
 start_up() {  # name env-file
   log "starting the $1 topology (lianban up, settings from $2)"
-  ( set -a; . "$2"; set +a; exec "$ROOT/.venv/bin/lianban" up ) >"$WORK/$1-up.log" 2>&1 &
+  ( set -a; . "$2"; set +a; exec "$ROOT/.venv/bin/lianban" up --demo ) >"$WORK/$1-up.log" 2>&1 &
   UP_PID=$!
 }
 

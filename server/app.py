@@ -9,6 +9,9 @@ from api import routes as api_routes
 from api.errors import domain_error_json
 from domain.errors import DomainError
 from flows.nudge import warm_up
+from httpkit.body_limit import BodyLimitMiddleware
+from httpkit.problems import register_problem_schema
+from server import ops
 from web import routes as web_routes
 from web.errors import domain_error_page
 
@@ -19,6 +22,18 @@ log = logging.getLogger("lianban.server")
 async def _lifespan(app: FastAPI):
     warm_up()
     yield
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The schema names `Problem` (RFC 9457) for the error responses every API operation declares."""
+    plain = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = register_problem_schema(plain())
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def create_app(engine=None) -> FastAPI:
@@ -40,6 +55,9 @@ def create_app(engine=None) -> FastAPI:
         return {"ok": True}
 
     app.include_router(api_routes.build_router())
+    _document_problems(app)
     app.include_router(web_routes.router)
     web_routes.install(app)  # static assets, htmx from node_modules, CSRF + security headers, web error pages
+    app.add_middleware(BodyLimitMiddleware)  # counts bytes before anyone reads them
+    ops.install(app)  # /readyz, /metrics, request ids: outermost, so every answer has an id and a latency
     return app

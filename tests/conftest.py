@@ -1,284 +1,48 @@
-"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, the demo city's units
-and users, an API client, and one real Prefect server for the whole session."""
-import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import uuid
-from pathlib import Path
-
-import httpx
-import psycopg
+"""Shared fixtures: a database of its own per test on SQLite and on PostgreSQL (copied from a
+template migrated once per session), the demo city's units and users, an API client, the services'
+clock, and one real Prefect server for the flow tests. The fixtures live in tests/support/; they
+are imported here so every test sees them, and the helpers stay importable from `tests.conftest`."""
 import pytest
-import yaml
-from fastapi.testclient import TestClient
-from sqlmodel import Session, select
 
-PG_ADMIN_URL = os.environ.get("LIANBAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POLICY = ROOT / "policies" / "default"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.apps import auth, case_body, client, served_demo_app, unit_id  # noqa: F401
+from tests.support.clocks import AWKWARD_DAYS, ORDINARY_WORKDAY, awkward_day, clock  # noqa: F401
+from tests.support.databases import (PG_ADMIN_URL, Fresh, city, database_templates, database_url,  # noqa: F401
+                                     engine, postgres_available, session)
+from tests.support.policies import (DEFAULT_POLICY, ROOT, short_deadlines, short_order_deadlines,  # noqa: F401
+                                    write_policy)
+from tests.support.ports import free_port  # noqa: F401
+from tests.support.prefect import configure_environment, prefect_server, start_prefect_server, stop_process  # noqa: F401
+from tests.support import hypothesis_profiles  # noqa: F401  (registers and loads the CI profile)
 
 
 def pytest_configure(config):
-    # Prefect reads these when it first needs a client: point every flow at the session's server.
-    os.environ.setdefault("LIANBAN_TEST_PREFECT_PORT", str(free_port()))
-    home = Path(tempfile.gettempdir()) / f"lianban-test-prefect-{os.environ['LIANBAN_TEST_PREFECT_PORT']}"
-    os.environ["PREFECT_HOME"] = str(home)
-    os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{os.environ['LIANBAN_TEST_PREFECT_PORT']}/api"
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
-    os.environ["LIANBAN_NUDGE_ENABLED"] = "false"  # API tests do not need the task worker
+    configure_environment()
 
 
-def _pg_reachable() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
+# Tests xdist must keep on one worker. The flow tests share their worker's Prefect server (so a run
+# starts one, not one per worker); the tests that start whole topologies of processes and time them
+# do not run two at once.
+SERIAL_GROUPS = {"prefect_server": "prefect"}
+SERIAL_FILES = {"test_embedded_topology.py": "topology", "test_scale_out.py": "topology",
+                "test_crash_loop.py": "topology"}
+# The longest first (minutes of real processes each; measured on the 2-core machine): xdist hands
+# out work in collection order, so these start at once on different workers, and the short tests
+# fill in around them instead of one worker finishing alone with a long tail.
+LONGEST_FIRST = ("test_embedded_topology.py", "test_scale_out.py", "test_bench_smoke.py", "tests/flows/",
+                 "test_circulation.py", "tests/e2e/", "test_concurrency_pg.py")
 
 
-@pytest.fixture(scope="session")
-def postgres_available() -> bool:
-    ok = _pg_reachable()
-    if not ok and os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is unreachable at {PG_ADMIN_URL}; under CI=true that is a failure")
-    return ok
+def _rank(item) -> int:
+    where = item.path.as_posix()
+    return next((n for n, part in enumerate(LONGEST_FIRST) if part in where), len(LONGEST_FIRST))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request, tmp_path, postgres_available):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'lianban.db'}"
-        return
-    if not postgres_available:
-        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL}")
-    name = f"lianban_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def engine(database_url):
-    from domain.bootstrap import migrate
-    from domain.db import make_engine, use_engine
-
-    migrate(database_url)
-    eng = make_engine(database_url)
-    use_engine(eng)
-    yield eng
-    use_engine(None)
-    eng.dispose()
-
-
-@pytest.fixture
-def city(engine):
-    """The demo city's units and users (no cases), as {username: User}."""
-    from domain import demo
-    from domain.users.models import User
-
-    with Session(engine) as session:
-        demo.load(session=session, with_cases=False)
-        session.commit()
-        return {u.username: u for u in session.exec(select(User)).all()}
-
-
-# A Wednesday morning in Beijing: an ordinary working day, far from any holiday. Tests that care
-# about the calendar set the clock themselves (a weekend, the eve of National Day, New Year's Eve).
-ORDINARY_WORKDAY = "2026-12-09T09:30:00+08:00"
-
-
-@pytest.fixture
-def clock():
-    """The services' clock, stopped at an ordinary working day; `clock.set(...)`/`clock.advance(...)`
-    move it. No test sleeps for time to pass."""
-    from datetime import datetime
-
-    from domain import clock as clocks
-
-    with clocks.frozen(datetime.fromisoformat(ORDINARY_WORKDAY)) as stopped:
-        yield stopped
-
-
-@pytest.fixture
-def session(engine):
-    """For looking at the database from a test: every statement sees the latest commits."""
-    from domain.db import read_only
-
-    with Session(read_only(engine), expire_on_commit=False, autoflush=False) as s:
-        yield Fresh(s)
-
-
-class Fresh:
-    """A session wrapper that ends its read transaction before each query (no stale snapshot)."""
-
-    def __init__(self, session):
-        self._session = session
-
-    def exec(self, statement):
-        self._session.rollback()
-        return self._session.exec(statement)
-
-    def get(self, model, key):
-        self._session.rollback()
-        return self._session.get(model, key)
-
-    def __getattr__(self, name):
-        return getattr(self._session, name)
-
-
-@pytest.fixture
-def client(engine, city):
-    from server.app import create_app
-
-    with TestClient(create_app(engine)) as c:
-        yield c
-
-
-def auth(username: str) -> dict[str, str]:
-    from domain.demo import demo_token
-
-    return {"Authorization": f"Bearer {demo_token(username)}"}
-
-
-def case_body(number: str = "T-0001", amount="280000.00", area="jiangling.haoxue", **extra) -> dict:
-    return {"case_number": number, "amount_cny": amount, "fraud_type": "冒充领导", "victim_name": "张三丰",
-            "victim_phone": "13800001234", "area": area, "reported_at": "2026-06-09T10:15:00+08:00", **extra}
-
-
-def write_policy(folder: Path, *, escalation: dict | None = None) -> Path:
-    """A copy of the default policy with parts of escalation.yaml replaced (e.g. short deadlines)."""
-    shutil.copytree(DEFAULT_POLICY, folder)
-    if escalation:
-        data = yaml.safe_load((folder / "escalation.yaml").read_text(encoding="utf-8"))
-        for key, value in escalation.items():
-            data[key] = {**data[key], **value} if isinstance(value, dict) else value
-        (folder / "escalation.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
-def short_deadlines(tmp_path):
-    """Remind after 1 s, escalate after 2 s: the approval timeout tests."""
-    from domain.policy import use_policy_folder
-
-    folder = write_policy(tmp_path / "policy", escalation={"approval": {"remind_after": "1s", "decide_within": "2s"}})
-    use_policy_folder(folder)
-    yield folder
-    use_policy_folder(None)
-
-
-def start_prefect_server(port: int, home: Path) -> subprocess.Popen:
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
-    home.mkdir(parents=True, exist_ok=True)
-    log = open(home / "server.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Prefect server exited: see {home / 'server.log'}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("Prefect server did not start within 120 s")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    import signal
-
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-@pytest.fixture(scope="session")
-def prefect_server():
-    """One real Prefect server (SQLite) for the whole session, as DESIGN.md advises."""
-    port = int(os.environ["LIANBAN_TEST_PREFECT_PORT"])
-    home = Path(os.environ["PREFECT_HOME"])
-    shutil.rmtree(home, ignore_errors=True)
-    process = start_prefect_server(port, home)
-    yield os.environ["PREFECT_API_URL"]
-    stop_process(process)
-
-
-def unit_id(engine, code: str) -> int:
-    from domain.units.models import Unit
-
-    with Session(engine) as s:
-        return s.exec(select(Unit.id).where(Unit.code == code)).one()
-
-
-@pytest.fixture
-def short_order_deadlines(tmp_path):
-    """Orders due in seconds: stop-payments acknowledge within 1 s, reminded every 1 s, escalated
-    after 2 reminders."""
-    from domain.policy import use_policy_folder
-
-    folder = write_policy(tmp_path / "policy-orders")
-    path = folder / "orders.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["escalate_after_reminders"] = 2
-    data["kinds"]["stop_payment"].update(acknowledge_within="1s", complete_within="3s", remind_every="1s")
-    data["kinds"]["supervision"].update(acknowledge_within="1s", complete_within="2s", remind_every="1s")
-    data["evidence"]["max_bytes"] = 2048
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    use_policy_folder(folder)
-    yield folder
-    use_policy_folder(None)
-
-
-@contextlib.contextmanager
-def served_demo_app(folder: Path):
-    """The web app in its own process (uvicorn, as in production) on a fresh SQLite database with the
-    demo city. Yields (base URL, environment)."""
-    env = {**os.environ, "LIANBAN_HOME": str(folder / "var"), "LIANBAN_DATABASE_URL": f"sqlite:///{folder / 'lianban.db'}",
-           "LIANBAN_NUDGE_ENABLED": "false"}
-    for command in ("migrate", "demo"):
-        subprocess.run([sys.executable, "-m", "cli.main", command], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = free_port()
-    log = open(folder / "web.log", "wb")
-    web = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1", "--port", str(port),
-                            "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if web.poll() is not None:
-                raise RuntimeError(f"web app exited: see {folder / 'web.log'}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("web app did not start within 60 s")
-        yield url, env
-    finally:
-        stop_process(web)
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, group in SERIAL_GROUPS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+        if item.path.name in SERIAL_FILES:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_FILES[item.path.name]))
+    items.sort(key=_rank)  # stable: within a rank, the usual order

@@ -17,6 +17,8 @@ router = APIRouter()
 
 
 def client_ip(request: Request) -> str:
+    """The socket's address; a proxy's X-Forwarded-For only when uvicorn was told to trust that
+    proxy (LIANBAN_TRUSTED_PROXIES, server/serving.py)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -86,9 +88,10 @@ def change_password(request: Request, session: Session = Depends(get_session), u
             raise InvalidInput("password_mismatch", "两次输入的新密码不一致", "the two new passwords differ",
                                field="confirm_password")
         accounts.change_password(session=session, actor=user, current_password=current_password,
-                                 new_password=new_password, keep_token=request.cookies.get(SESSION_COOKIE))
+                                 new_password=new_password, keep_token=request.cookies.get(SESSION_COOKIE),
+                                 ip=client_ip(request))
     except DomainError as exc:
-        session.rollback()
+        session.commit()  # only the attempt is recorded (a wrong current password counts as a guess)
         return render(request, "auth/password.html", user=user, status_code=exc.status,
                       errors=field_errors(request, exc), done=False)
     session.commit()

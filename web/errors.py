@@ -5,12 +5,14 @@ import logging
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, NotAuthenticated
+from httpkit.problems import error_response
+from httpkit.validation import validation_error_json
 from web.deps import is_htmx
 from web.labels import N_
 from web.language import language_of, short, tr
@@ -72,8 +74,10 @@ def install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if is_exempt(request.url.path) or exc.status_code < 400:
+        if exc.status_code < 400:
             return await http_exception_handler(request, exc)
+        if is_exempt(request.url.path):  # the JSON API: its shape, or problem details if asked for
+            return error_response(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
         if exc.status_code == 404:
             return _message_response(request, 404, tr(request, "Not found"),
                                      tr(request, "There is no such page, or you may not see it."))
@@ -82,7 +86,7 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if is_exempt(request.url.path):
-            return await request_validation_exception_handler(request, exc)
+            return validation_error_json(request, exc)  # FastAPI's shape, without echoing a large input
         if request.method not in ("GET", "HEAD"):
             # A malformed form post is bad input, not a missing page: say so, and log it (a bug shows here).
             log.info("web_validation_error path=%s errors=%s", request.url.path, exc.errors()[:3])

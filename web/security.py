@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from starlette.routing import Match
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -125,18 +126,32 @@ class WebSecurityMiddleware:
         return send_with_headers
 
     async def _check_csrf(self, scope: Scope, receive: Receive, cookies: dict[str, str]) -> tuple[bool, Receive]:
+        """The cheap checks first (cookie, header, route); the body is read for its token only when
+        they all pass (and httpkit.body_limit caps it outside this middleware)."""
         expected = _expected_token(cookies)
+        if expected is None:  # no cookie: no token can match, read nothing
+            return False, receive
         headers = dict((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"])
         given = headers.get(CSRF_HEADER)
         if given is None:
             content_type = headers.get("content-type", "")
             if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
                 return False, receive
+            if not _route_exists(scope):
+                return False, receive
             body, receive = await _buffer_body(receive)
             if body is None:
                 return False, receive
             given = await _form_token(scope, body, content_type)
         return bool(expected and given and hmac.compare_digest(expected, given)), receive
+
+
+def _route_exists(scope: Scope) -> bool:
+    """Whether a route takes this method and path (else there is no form worth reading)."""
+    router = getattr(scope.get("app"), "router", None)
+    if router is None:
+        return True
+    return any(route.matches(scope)[0] == Match.FULL for route in router.routes)
 
 
 async def _buffer_body(receive: Receive) -> tuple[bytes | None, Receive]:

@@ -23,6 +23,7 @@ from domain.users.models import User
 from httpkit import verification
 from httpkit.ids import RowId
 from httpkit.session import TransactionalRoute, get_session
+from httpkit.problems import PDF_RESPONSE
 
 DocumentKind = Literal[KINDS]  # type: ignore[valid-type]
 
@@ -109,8 +110,7 @@ def get_document(document_id: RowId, session: Session = Depends(get_session),
     return DocumentOut.of(documents.get(session=session, actor=user, document_id=document_id))
 
 
-@api.get("/{document_id}/pdf", response_class=Response,
-         responses={200: {"content": {"application/pdf": {}}, "description": "the PDF as issued"}})
+@api.get("/{document_id}/pdf", response_class=Response, responses=PDF_RESPONSE)
 def document_pdf(document_id: RowId, session: Session = Depends(get_session),
                  user: User = Depends(current_user)) -> Response:
     """The PDF (office, admin, auditor). Its SHA-256 is the one the verification page checks."""
@@ -161,7 +161,8 @@ async def verify_upload_json(request: Request) -> Response:
     return _json(verdict, genuine=verdict.result == "genuine")
 
 
-@public.get("/{code}")
+@public.get("/{code}", responses={404: {"description": "no document has this code: {\"found\": false}",
+                                        "content": {"application/json": {"schema": {"type": "object"}}}}})
 async def verify_code_json(code: str, request: Request) -> Response:
     """Public, no sign-in, rate-limited: what the verification code stands for."""
     verdict = await verification.lookup_code(request, code)

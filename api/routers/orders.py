@@ -16,6 +16,7 @@ from domain.orders import service as orders
 from domain.orders.models import Order
 from domain.users.models import User
 from httpkit.ids import MAX_ID, RowId
+from httpkit.problems import EVIDENCE_RESPONSE, PDF_RESPONSE
 from httpkit.session import TransactionalRoute, get_session
 
 router = APIRouter(prefix="/api/v1", tags=["orders 指令"], route_class=TransactionalRoute)
@@ -137,7 +138,7 @@ def _act(session: Session, order: Order) -> OrderOut:
     return OrderOut.of(order)
 
 
-@router.get("/orders/{order_id}/pdf")
+@router.get("/orders/{order_id}/pdf", response_class=Response, responses=PDF_RESPONSE)
 def order_pdf(order_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     """The official document of the order, for whoever may see the order."""
     doc, data = order_documents.pdf_for_order(session=session, actor=user, order_id=order_id)
@@ -209,7 +210,7 @@ def list_evidence(order_id: RowId, session: Session = Depends(get_session), user
             for e in evidence_service.list_for_order(session=session, actor=user, order_id=order_id)]
 
 
-@router.get("/evidence/{evidence_id}")
+@router.get("/evidence/{evidence_id}", response_class=Response, responses=EVIDENCE_RESPONSE)
 def download_evidence(evidence_id: RowId, session: Session = Depends(get_session), user: User = Depends(current_user)):
     item, data = evidence_service.read(session=session, actor=user, evidence_id=evidence_id)
     return Response(data, media_type=item.content_type, headers={

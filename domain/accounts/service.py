@@ -16,18 +16,17 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, or_
 from sqlmodel import Session, select
 
+from domain.accounts import throttle
 from domain.accounts.models import LoginAttempt, WebSession
 from domain.audit import service as audit
 from domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from domain.settings import get_settings
 from domain.timeutil import utcnow
 from domain.units.models import Unit
 from domain.users.models import LEADER_TIERS, LEADER_TIER_NAMES_ZH, ROLES, User
-from domain.users.service import require_role
+from domain.users.service import is_demo_secret, require_role
 
-# Rate limit: this many failed attempts for one username from one address within the window
-# refuse further attempts until the oldest of them leaves the window.
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+# Growing delays per account (domain/accounts/throttle.py), never a hard lockout.
 # A browser session lasts one working shift, then the person signs in again.
 SESSION_LIFETIME = timedelta(hours=12)
 
@@ -97,19 +96,18 @@ def _normalise_username(raw: str) -> str:
     return (raw or "").strip().lower()[:64]
 
 
-def _locked_until(*, session: Session, username: str, ip: str, now: datetime) -> datetime | None:
-    """When this username may try again from this address, or None if it may now."""
-    last_success = session.exec(select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.succeeded == True)).one()  # noqa: E712
-    since = now - FAILURE_WINDOW
-    if last_success is not None and last_success > since:
-        since = last_success
-    recent = session.exec(select(LoginAttempt.at).where(
-        LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.succeeded == False,  # noqa: E712
-        LoginAttempt.at > since).order_by(LoginAttempt.at.desc()).limit(MAX_FAILURES)).all()
-    if len(recent) < MAX_FAILURES:
-        return None
-    return recent[-1] + FAILURE_WINDOW
+def _throttle(session: Session, username: str, ip: str, now: datetime, field: str = "password") -> None:
+    """Refuse (and record) an attempt that comes before the account's wait is over."""
+    wait = throttle.wait_before_next(session=session, username=username, ip=ip, now=now)
+    if wait <= timedelta(0):
+        return
+    _record_attempt(session, username, ip, now, False, "rate_limited")
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    raise TooManyAttempts(
+        "too_many_attempts",
+        f"密码错误次数过多：请 {seconds} 秒后再试（每次失败后等待时间加倍），或联系管理员重置密码",
+        f"too many wrong passwords for this account: try again in {seconds} s "
+        "or ask an administrator to reset the password", field=field)
 
 
 def _record_attempt(session: Session, username: str, ip: str, now: datetime, succeeded: bool, reason: str) -> None:
@@ -121,20 +119,14 @@ def _record_attempt(session: Session, username: str, ip: str, now: datetime, suc
 def authenticate_password(*, session: Session, username: str, password: str, ip: str,
                           now: datetime | None = None) -> User:
     """Check a username and password. The attempt is recorded in the caller's transaction,
-    which the caller must commit even when this raises (that is what makes the limit work)."""
+    which the caller must commit even when this raises (that is what makes the limit work).
+    Outside demo mode the demo city's public passwords never sign in."""
     now = now or utcnow()
     username = _normalise_username(username)
     ip = (ip or "unknown")[:64]
-    locked_until = _locked_until(session=session, username=username, ip=ip, now=now)
-    if locked_until is not None:
-        _record_attempt(session, username, ip, now, False, "rate_limited")
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise TooManyAttempts(
-            "too_many_attempts",
-            f"登录失败次数过多：该账号在本机 {FAILURE_WINDOW.seconds // 60} 分钟内已失败 {MAX_FAILURES} 次。"
-            f"请 {minutes} 分钟后再试，或联系管理员重置密码",
-            f"too many failed sign-ins for this account from this computer: try again in {minutes} minutes "
-            "or ask an administrator to reset the password", field="password")
+    _throttle(session, username, ip, now)
+    if is_demo_secret(username, password or "") and not get_settings().demo:
+        password = ""  # checked like any wrong password: same answer, same time
     user = session.exec(select(User).where(User.username == username)).first() if username else None
     if not _verify(user.password_hash if user else None, password or ""):
         _record_attempt(session, username, ip, now, False, "bad_credentials")
@@ -190,9 +182,15 @@ def _end_sessions_of(session: Session, user_id: int, keep_token: str | None = No
 
 
 def change_password(*, session: Session, actor: User, current_password: str, new_password: str,
-                    keep_token: str | None = None) -> User:
-    """A person changes their own password; their other sessions end."""
+                    keep_token: str | None = None, ip: str = "unknown", now: datetime | None = None) -> User:
+    """A person changes their own password; their other sessions end. A wrong current password is
+    a guess like a wrong sign-in: throttled and recorded (the caller commits even when this raises;
+    nothing else changes before a refusal)."""
+    now = now or utcnow()
+    ip = (ip or "unknown")[:64]
+    _throttle(session, actor.username, ip, now, field="current_password")
     if not _verify(actor.password_hash, current_password or ""):
+        _record_attempt(session, actor.username, ip, now, False, "bad_current_password")
         raise InvalidInput("bad_current_password", "当前密码不正确", "the current password is wrong",
                            field="current_password")
     check_new_password(new_password, username=actor.username)

@@ -1,15 +1,20 @@
-"""Evidence attachments: size and type limits from policy, content sniffed, stored under the
-configured folder by SHA-256. A refused upload writes nothing."""
+"""Evidence attachments: size and type limits from policy, the type found by parsing the content
+(PDF with pypdf, images with Pillow), stored under the configured folder by SHA-256 with the
+extension of that type. A refused upload writes nothing; a file written in a transaction that then
+rolls back (a report refused after its files were attached) is removed again."""
 import hashlib
 import os
 import re
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from domain.audit import service as audit
 from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.orders import content_types
 from domain.orders import service as orders
 from domain.orders.models import OPEN_STATUSES, Evidence
 from domain.policy import current_policy
@@ -47,7 +52,8 @@ def attach(*, session: Session, actor: User, order_id: int, filename: str, conte
     if len(data) > rules.max_bytes:
         raise InvalidInput("file_too_large", f"文件过大：上限 {rules.max_bytes // (1024 * 1024)} MB",
                            f"file too large: the limit is {rules.max_bytes} bytes", field="file")
-    if content_type not in rules.allowed_types or not data.startswith(_MAGIC.get(content_type, (b"\0\0never",))):
+    if (content_type not in rules.allowed_types or not data.startswith(_MAGIC.get(content_type, (b"\0\0never",)))
+            or content_types.parsed_type(data) != content_type):
         raise InvalidInput("file_type_refused", f"只接受以下类型的文件：{', '.join(rules.allowed_types)}（内容须与类型一致）",
                            f"only {', '.join(rules.allowed_types)} files are accepted, with matching content",
                            field="file")
@@ -61,8 +67,10 @@ def attach(*, session: Session, actor: User, order_id: int, filename: str, conte
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, target)
+        session.info.setdefault(_WRITTEN, []).append(target)  # removed again if the transaction rolls back
     now = utcnow()
-    evidence = Evidence(order_id=order.id, filename=safe_filename(filename), content_type=content_type,
+    evidence = Evidence(order_id=order.id, filename=content_types.served_name(safe_filename(filename), content_type),
+                        content_type=content_type,
                         size_bytes=len(data), sha256=digest, stored_path=str(target.relative_to(evidence_root())),
                         uploaded_by_id=actor.id, uploaded_at=now)
     session.add(evidence)
@@ -71,6 +79,23 @@ def attach(*, session: Session, actor: User, order_id: int, filename: str, conte
                  entity_id=order.id, after={"evidence_id": evidence.id, "filename": evidence.filename,
                                             "sha256": digest, "size_bytes": len(data)}, at=now)
     return evidence
+
+
+_WRITTEN = "lianban.evidence.written"
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _keep_written(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _remove_written_on_rollback(session: Session, transaction) -> None:
+    """Files of a transaction that did not commit (after_commit took the committed ones away)."""
+    if transaction.parent is not None:
+        return
+    for path in session.info.pop(_WRITTEN, []):
+        Path(path).unlink(missing_ok=True)
 
 
 def list_for_order(*, session: Session, actor: User, order_id: int) -> list[Evidence]:

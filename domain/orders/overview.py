@@ -183,7 +183,7 @@ def case_numbers(*, session: Session, actor: User, case_ids: set[int]) -> dict[i
 
 def case_by_number(*, session: Session, actor: User, case_number: str) -> Case | None:
     """The case an order is about, as the office types its number; None when left empty."""
-    number = (case_number or "").strip()
+    number = cases.normalize_case_number(case_number or "")  # typed as registered: any case, any width
     if not number:
         return None
     condition = cases._visible(actor)  # noqa: SLF001

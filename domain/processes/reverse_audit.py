@@ -18,7 +18,7 @@ from domain.processes import registry
 from domain.processes import service as processes
 from domain.processes.registry import FormField, Outcome, ProcessKind, Stage, stage_move
 from domain.processes.models import FraudAccount, Process
-from domain.timeutil import SHANGHAI, as_utc, utcnow
+from domain.timeutil import SHANGHAI, as_utc, plausible_past, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
@@ -82,7 +82,7 @@ def record_fraud_account(*, session: Session, actor: User, account_number: str, 
     account = normalize_account(account_number)
     branch = _branch(session, opening_unit_id)
     now = utcnow()
-    record = FraudAccount(account_number=account, opening_unit_id=branch.id, opened_on=as_utc(opened_on),
+    record = FraudAccount(account_number=account, opening_unit_id=branch.id, opened_on=plausible_past(opened_on, field="opened_on", label_zh="开户日期"),
                           case_id=case_id, clerk_name=(clerk_name or "").strip() or None, recorded_at=now,
                           recorded_by=actor.username)
     try:

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from domain.audit import service as audit
 from domain.errors import InvalidInput
-from domain.timeutil import SHANGHAI, as_utc, utcnow
+from domain.timeutil import SHANGHAI, as_utc, plausible_past, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
@@ -67,8 +67,8 @@ def receive(*, session: Session, actor: User, items: list[WarningIn]) -> BatchRe
         if item.risk_level not in RISK_LEVELS:
             raise _refuse(index, "bad_risk_level", "预警等级须为 high（高危）、medium（中危）或 low（低危）",
                           "risk_level must be high, medium or low", "risk_level")
-        if as_utc(item.received_at) > now:
-            raise _refuse(index, "warning_in_future", "预警时间不能晚于现在", "received_at is in the future", "received_at")
+        plausible_past(item.received_at, field="received_at", label_zh="预警时间",
+                       prefix_zh=f"第 {index + 1} 条预警：", prefix_en=f"warning {index + 1}: ")
         seen[number] = item
     stored = set(session.exec(select(FraudWarning.warning_number)
                               .where(FraudWarning.warning_number.in_(list(seen)))).all())
