@@ -50,6 +50,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Beside every rule's `basis` (where the rule comes from, for whoever maintains the policy: "seed 000:
+# …") a rule may carry its `display_basis`: the same source as people cite it on pages and in
+# documents — laws in 《》 with Chinese article numerals, the city's own rules by their title.
+DisplayBasis = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
+
+
+def shown_basis(rule) -> str:
+    """What a page or a document cites for a rule: its display basis, never the developer's note."""
+    return getattr(rule, "display_basis", None) or ""
+
+
 class Tier(Strict):
     id: str = Field(min_length=1)
     leader_tier: LeaderTier
@@ -57,6 +68,7 @@ class Tier(Strict):
     below_cny: CNY | None
     supervise: bool
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
     @model_validator(mode="after")
     def _bounds_ordered(self):
@@ -70,6 +82,7 @@ class ApprovalRules(Strict):
     decide_within: Duration
     escalation_chain: list[LeaderTier] = Field(min_length=1)
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
     @model_validator(mode="after")
     def _remind_before_deadline(self):
@@ -131,6 +144,7 @@ class IntakePolicy(Strict):
     amount: AmountBounds
     area_unit_kinds: list[Literal["county", "town", "village"]] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 _DEADLINE = re.compile(r"^\s*(\d+)\s*(s|m|h|d|wd)\s*$")
@@ -172,6 +186,7 @@ class OrderKind(Strict):
     complete_within: DeadlineSpec
     remind_every: Duration
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
 
 class EvidenceRules(Strict):
@@ -184,6 +199,7 @@ class OrdersPolicy(Strict):
     working_day_ends: str
     escalate_after_reminders: int = Field(ge=1, le=100)
     basis: str
+    display_basis: DisplayBasis
     kinds: dict[str, OrderKind] = Field(min_length=1)
     evidence: EvidenceRules
 
@@ -214,6 +230,7 @@ class CalendarPolicy(Strict):
     extra_workdays: list[IsoDay]
     uncovered_years: Literal["weekdays"]
     basis: str
+    display_basis: DisplayBasis
 
     @model_validator(mode="after")
     def _no_day_both(self):
@@ -265,6 +282,7 @@ class DocumentsPolicy(Strict):
     printed_by: str = Field(min_length=1, max_length=60)     # 印发机关 in the 版记
     default_cc: list[str] = Field(default_factory=list)      # 抄送机关 when an issue names none
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
     @field_validator("issuing_code")
     @classmethod
@@ -284,6 +302,7 @@ class AreaRanking(Strict):
     measure: Literal["count", "per_10k"]  # per_10k: 万人发案率; no population → falls back to count
     cards: bool
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
 
 class MemberRanking(Strict):
@@ -295,6 +314,7 @@ class MemberRanking(Strict):
     top: int = Field(ge=1, le=200)
     cards: bool
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
 
 class CardRules(Strict):
@@ -303,6 +323,7 @@ class CardRules(Strict):
     red_at: int = Field(ge=1)
     list_on_red: bool
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
     @model_validator(mode="after")
     def _yellow_before_red(self):
@@ -317,18 +338,21 @@ class ListingRules(Strict):
     order_kind: str = Field(min_length=1)
     delist_after_clean_months: int = Field(ge=1, le=60)
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
 
 class CirculationPolicy(Strict):
     """通报: the monthly ranking, the cards and listing for rectification (挂牌整治)."""
     version_note: str
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
     cron: str
     timezone: Literal["Asia/Shanghai"]
     areas: list[AreaRanking] = Field(min_length=1)
     member_units: list[MemberRanking] = Field(default_factory=list)
     tie_break: list[Literal["amount_desc", "code_asc"]] = Field(min_length=1)
     tie_break_basis: str = Field(min_length=1)
+    tie_break_display_basis: DisplayBasis
     cards: CardRules
     listing: ListingRules
 
@@ -372,6 +396,7 @@ class CloseRules(Strict):
     awaiting_leader_blocks: bool
     unsolved_reason_min_chars: int = Field(ge=1, le=500)
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
     @field_validator("from_stages")
     @classmethod
@@ -385,6 +410,7 @@ class ReopenRules(Strict):
     id: str = Field(min_length=1)
     reason_min_chars: int = Field(ge=1, le=500)
     basis: str = Field(min_length=1)
+    display_basis: DisplayBasis
 
 
 class CasesPolicy(Strict):

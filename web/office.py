@@ -122,12 +122,15 @@ def case_context(session: Session, user: User, case_id: int) -> dict:
     people, places = overview.names(
         session=session, unit_ids={case.area_unit_id},
         user_ids={case.registered_by_id} | {a.approver_id for a in approvals} | ({case.leader_id} - {None}))
-    explanations = {a.id: overview.explain_rule(a.rule_id, a.policy_version) for a in approvals}
+    # The case's amount is the one the latest approval was asked on (a resubmission may have corrected it).
+    explanations = {a.id: overview.explain_rule(a.rule_id, a.policy_version,
+                                                amount_fen=case.amount_fen if a is approvals[-1] else None)
+                    for a in approvals}
     result_values = {"solved_on": case.solved_at.astimezone(SHANGHAI).date().isoformat() if case.solved_at else "",
                      "suspects_caught": str(case.suspects_caught),
                      "recovered_cny": str(from_fen(case.recovered_fen)) if case.recovered_fen else ""}
     return dict(case=case, approvals=approvals, people=people, places=places,
-                explanation=overview.explain_rule(case.tier_rule_id, case.tier_policy_version),
+                explanation=overview.explain_rule(case.tier_rule_id, case.tier_policy_version, amount_fen=case.amount_fen),
                 explanations=explanations, system_actor=SYSTEM_ACTOR,
                 timeline=[(event, _changes(event)) for event in events],
                 actors=overview.display_names(session=session, usernames={e.actor for e in events}),

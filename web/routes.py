@@ -5,8 +5,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from domain.settings import PROJECT_ROOT
-from web import (admin, audit, auth, case_life, case_reveal, circulation, language, leader, liaison, office, orders,
-                 process_start, processes, statistics, verify)
+from web import (admin, audit, auth, bulk, case_life, case_reveal, circulation, language, leader, liaison, office,
+                 orders, process_start, processes, statistics, verify)
 from web.errors import install_error_pages
 from web.security import WebSecurityMiddleware
 from web.templating import templates  # noqa: F401 — the one Jinja2 environment of the web pages
@@ -19,8 +19,8 @@ VENDOR = {
 }
 
 router = APIRouter(include_in_schema=False)
-# process_start before processes: /processes/new/… is not a process id.
-for module in (verify, auth, language, office, case_life, case_reveal, leader, orders, liaison, admin, statistics,
+# process_start before processes: /processes/new/… is not a process id; bulk before orders: /orders/accept-reports.
+for module in (verify, auth, language, office, case_life, case_reveal, leader, bulk, orders, liaison, admin, statistics,
                circulation, audit, process_start, processes):
     router.include_router(module.router)
 

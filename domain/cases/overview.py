@@ -6,6 +6,7 @@ that reached them) and reads with indexed queries; nothing here changes state.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import case, literal
 from sqlmodel import Session, func, select
@@ -22,7 +23,10 @@ from domain.units.models import Unit
 from domain.units.tree import in_tree_order
 from domain.users.models import LEADER_TIERS, User
 from domain.users.service import require_role
+from policies.escalation import (below_tiers_en, below_tiers_zh, moved_up_en, moved_up_zh, tier_sentence_en,
+                                 tier_sentence_zh)
 from policies.loader import PolicySet
+from policies.schema import shown_basis
 
 NO_TIER = "none"
 
@@ -34,10 +38,16 @@ def _where_visible(query, actor: User):
 
 @dataclass(frozen=True)
 class RuleExplanation:
-    """Why an approval went where it went: the rule, its basis, the policy version."""
+    """Why an approval went where it went: a sentence in the reader's language and the rule's basis
+    as people cite it; the rule id and the policy version are the record (for the auditor's fold)."""
     rule_id: str
     basis: str | None
     policy_version: str
+    sentence_zh: str = ""
+    sentence_en: str = ""
+
+    def sentence(self, language: str = "zh") -> str:
+        return self.sentence_en if language == "en" else self.sentence_zh
 
 
 @dataclass(frozen=True)
@@ -48,17 +58,24 @@ class PendingApproval:
     rule: RuleExplanation
 
 
-def explain_rule(rule_id: str | None, policy_version: str, policy: PolicySet | None = None) -> RuleExplanation:
-    """The basis of a tier rule (or of the escalation chain) as the running policy states it."""
+def explain_rule(rule_id: str | None, policy_version: str, policy: PolicySet | None = None,
+                 amount_fen: int | None = None) -> RuleExplanation:
+    """Why a case went to a leader (or to none) under the running policy: the sentence, the basis."""
     escalation = (policy or current_policy()).escalation
-    basis = None
-    if rule_id:
-        tier = next((t for t in escalation.tiers if t.id == rule_id), None)
-        if tier is not None:
-            basis = tier.basis
-        elif rule_id.startswith("escalation_chain:"):
-            basis = escalation.approval.basis
-    return RuleExplanation(rule_id=rule_id or "", basis=basis, policy_version=policy_version)
+    amount = Decimal(amount_fen) / 100 if amount_fen is not None else None
+    basis, zh, en = None, "", ""
+    tier = next((t for t in escalation.tiers if t.id == rule_id), None) if rule_id else None
+    if tier is not None:
+        basis = shown_basis(tier)
+        zh, en = tier_sentence_zh(tier, amount), tier_sentence_en(tier, amount)
+    elif rule_id and rule_id.startswith("escalation_chain:"):
+        basis = shown_basis(escalation.approval)
+        lower, _, upper = rule_id.removeprefix("escalation_chain:").partition("->")
+        zh, en = moved_up_zh(lower, upper, escalation), moved_up_en(lower, upper, escalation)
+    elif not rule_id and amount is not None:
+        zh, en = below_tiers_zh(escalation, amount), below_tiers_en(escalation, amount)
+    return RuleExplanation(rule_id=rule_id or "", basis=basis, policy_version=policy_version,
+                           sentence_zh=zh, sentence_en=en)
 
 
 # ---- the office dashboard ----
@@ -127,7 +144,7 @@ def weekly_by_tier(*, session: Session, actor: User, weeks: int = 12, now: datet
 
 def _pending(approval: Approval, case: Case, now: datetime) -> PendingApproval:
     return PendingApproval(approval=approval, case=case, overdue=approval.due_at <= now,
-                           rule=explain_rule(approval.rule_id, approval.policy_version))
+                           rule=explain_rule(approval.rule_id, approval.policy_version, amount_fen=case.amount_fen))
 
 
 def _addressed_to(actor: User, status: str | None):

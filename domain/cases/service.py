@@ -20,7 +20,7 @@ from domain.units import service as units
 from domain.users.models import User
 from domain.users.service import require_role
 from domain.validation import Collector
-from policies.escalation import decide_tier
+from policies.escalation import below_tiers_zh, decide_tier
 from policies.loader import PolicySet
 
 _ALLOWED_CLOCK_SKEW = timedelta(minutes=10)
@@ -99,7 +99,7 @@ def register(*, session: Session, actor: User, case_in: CaseIn, policy: PolicySe
                 escalation_state="awaiting" if decision else "none",
                 tier_rule_id=decision.tier.id if decision else None,
                 tier_policy_version=policy.file_version("escalation"),
-                tier_basis=decision.explanation if decision else "below every tier: no leader escalation")
+                tier_basis=decision.explanation if decision else below_tiers_zh(policy.escalation, amount))
     session.add(case)
     try:
         session.flush()

@@ -16,6 +16,7 @@ from domain.policy import current_policy
 from domain.timeutil import SHANGHAI
 from domain.units.models import Unit
 from domain.users.models import User
+from policies.schema import shown_basis
 
 SYSTEM = "system:orders-flow"
 
@@ -41,7 +42,8 @@ def document_in(*, session: Session, order: Order) -> documents.DocumentIn:
         paragraphs.append(f"涉及账户：{account[:4]}****{account[-4:]}；金额：{format_wan(details['amount_fen'])}。")
     paragraphs.append(f"请于{_when(order.acknowledge_by)}签收，{_when(order.complete_by)}办结并反馈办理结果；"
                       f"逾期未办的，将予以催办并挂牌督办。")
-    paragraphs.append(f"依据：{rules.basis}。")
+    if shown_basis(rules):
+        paragraphs.append(f"依据：{shown_basis(rules)}。")
     return documents.DocumentIn(
         kind=kind.document, addressee=addressee.name, title=_title(order.title, kind.document),
         paragraphs=paragraphs, order_id=order.id, idempotency_key=f"order:{order.id}",

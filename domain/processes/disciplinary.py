@@ -34,7 +34,7 @@ from domain.timeutil import SHANGHAI, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 RULE = "processes.disciplinary"
 BANK_KINDS = ("bank", "bank_branch", "bank_outlet")
@@ -57,6 +57,7 @@ class DisciplinaryRules(Strict):
     cap_years: int = Field(ge=1)
     measures: list[Literal["suspend_non_counter", "receive_only", "limit_card_opening", "limit_calls"]] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 def normalize_id_number(raw: object) -> str:
@@ -256,9 +257,10 @@ def advance(step: processes.Step) -> None:
                        title=f"对{mask_name(data['person_name'])}{MEASURE_ZH[measure]}",
                        details={"measure": measure, "person": data["id_number"], "starts_at": data["starts_at"],
                                 "ends_at": data["ends_at"]},
-                       instructions=f"{person}{GROUND_ZH.get(data['ground'], data['ground'])}，依据《反电信网络诈骗法》"
-                                    f"第31条及联合惩戒规定，请对其采取“{MEASURE_ZH[measure]}”措施，期限自{_day(starts)}"
-                                    f"至{_day(ends)}，期满自动解除。请反馈执行情况。")
+                       instructions=f"{person}{GROUND_ZH.get(data['ground'], data['ground'])}，"
+                                    f"依据《中华人民共和国反电信网络诈骗法》第三十一条及"
+                                    f"《电信网络诈骗及其关联违法犯罪联合惩戒办法》，请对其采取“{MEASURE_ZH[measure]}”措施，"
+                                    f"期限自{_day(starts)}至{_day(ends)}，期满自动解除。请反馈执行情况。")
         # 告知书: the person must be told in writing of the measures, the reason and the appeal channel
         # (Art. 32). The document itself is issued elsewhere; here the step records that it is due.
         step.update_data(written_notice="due")

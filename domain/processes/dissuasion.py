@@ -40,7 +40,7 @@ from domain.users.models import User
 from domain.users.service import require_role
 from domain.warnings import service as warnings
 from domain.warnings.models import FraudWarning
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 log = logging.getLogger("lianban.processes")
 RULE = "processes.dissuasion"
@@ -63,6 +63,7 @@ class DissuasionRules(Strict):
     fallback_police_unit_code: str
     outcomes: list[str] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 def police_station_for(session: Session, rules: DissuasionRules, area: Unit) -> tuple[Unit | None, str]:
@@ -141,7 +142,7 @@ def advance(step: processes.Step) -> None:
     if process.stage == "started":
         kind = rules.order_kind_by_risk[data["risk_level"]]
         action = ACTION_ZH.get(kind, kind)
-        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)
+        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)  # people read it: names, not codes
         step.issue("dissuasion", kind=kind, addressee_unit_id=data["police_unit_id"],
                    title=f"{RISK_ZH[data['risk_level']]}预警 {action} {data['area_name']}{data['victim_name']}",
                    details={"outcomes": list(rules.outcomes), "risk_level": data["risk_level"]},

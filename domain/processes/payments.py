@@ -25,7 +25,7 @@ from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 BANK_KINDS = ("bank", "bank_branch", "bank_outlet")
 
@@ -34,11 +34,13 @@ class StopPaymentRules(Strict):
     hold_hours: int = Field(ge=1, le=24 * 30)
     max_per_account: int = Field(ge=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 class FreezeRules(Strict):
     months: int = Field(ge=1, le=60)
     basis: str
+    display_basis: DisplayBasis
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -30,7 +30,7 @@ from domain.processes.models import Process
 from domain.units import service as units
 from domain.units.models import Unit
 from domain.users.models import User
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 log = logging.getLogger("lianban.processes")
 EMPLOYER_KINDS = ("bank", "bank_branch", "bank_outlet", "carrier", "carrier_outlet")
@@ -48,6 +48,7 @@ class ReferralRules(Strict):
     police_unit_code: str
     outcomes: list[str] = Field(min_length=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 def report_insider(*, session: Session, actor: User, employer_unit_id: int, employee_name: str, facts: str,
@@ -123,7 +124,7 @@ def advance(step: processes.Step) -> None:
             log.error("referral_police_missing process_id=%s code=%s", process.id, rules.police_unit_code)
             step.wake_at(step.now + timedelta(minutes=10))
             return
-        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)
+        choices = "、".join(OUTCOME_ZH.get(o, o) for o in rules.outcomes)  # people read it: names, not codes
         step.issue("referral", kind="insider_referral", addressee_unit_id=police.id,
                    sealed_from_unit_id=process.sealed_from_unit_id, title=f"{employer.name}行业内鬼线索移送",
                    details={"outcomes": list(rules.outcomes), "employer_unit_id": employer.id},

@@ -22,7 +22,7 @@ from domain.timeutil import SHANGHAI, as_utc, plausible_past, utcnow
 from domain.units.models import Unit
 from domain.users.models import User
 from domain.users.service import require_role
-from policies.schema import Strict
+from policies.schema import DisplayBasis, Strict
 
 BANK_UNIT_KINDS = ("bank_branch", "bank_outlet")
 
@@ -30,6 +30,7 @@ BANK_UNIT_KINDS = ("bank_branch", "bank_outlet")
 class ReverseAuditRules(Strict):
     trigger_accounts_per_quarter: int = Field(ge=1)
     basis: str
+    display_basis: DisplayBasis
 
 
 def quarter_of(moment: datetime) -> tuple[int, int, datetime, datetime]:

@@ -80,6 +80,8 @@ TABLE: dict[str, str] = {
     "GET /api/v1/orders/{order_id}": "office auditor admin:yes addressees leaders:own",
     "GET /api/v1/orders/{order_id}/pdf": "office auditor admin:yes addressees leaders:own",
     "POST /api/v1/orders/{order_id}/acknowledge": "addressees:own",
+    "POST /api/v1/orders/acknowledgements": "addressees:yes",  # many at once: each order checked on its own
+    "POST /api/v1/orders/acceptances": "office admin:yes",
     "POST /api/v1/orders/{order_id}/reveal": "office admin:yes addressees:own",
     "POST /api/v1/orders/{order_id}/start": "addressees:own",
     "POST /api/v1/orders/{order_id}/report": "addressees:own",
@@ -161,6 +163,8 @@ TABLE: dict[str, str] = {
     "GET /inbox": "office auditor admin leaders:yes addressees:own",  # the office's inbox is its list
     "GET /inbox/rows": "addressees:own",
     "POST /orders/{order_id}/acknowledge": "addressees:own",
+    "POST /inbox/acknowledge": "addressees:yes",
+    "POST /orders/accept-reports": "office admin:yes",
     "POST /orders/{order_id}/reveal": "office admin:yes addressees:own",
     "POST /orders/{order_id}/report": "addressees:own",
     # ---- web: processes ----
@@ -433,6 +437,10 @@ def request_body(w: World, route: str) -> dict:
         "POST /api/v1/orders": {"json": {"kind": "supervision", "addressee_unit_id": unit["bank.ccb.jz"],
                                          "title": f"矩阵 {n}"}},
         "POST /api/v1/orders/{order_id}/report": {"json": {"text": "已办理"}},
+        "POST /api/v1/orders/acknowledgements": {"json": {"order_ids": [999_999]}},  # answered "not found"
+        "POST /api/v1/orders/acceptances": {"json": {"order_ids": [999_999]}},
+        "POST /inbox/acknowledge": {"data": {"order_id": "999999"}},
+        "POST /orders/accept-reports": {"data": {"order_id": "999999"}},
         "POST /api/v1/orders/{order_id}/accept": {"json": {}},
         "POST /api/v1/orders/{order_id}/return": {"json": {"comment": "请补充"}},
         "POST /api/v1/orders/{order_id}/cancel": {"json": {"reason": "矩阵测试"}},
@@ -614,10 +622,12 @@ def not_refusals(entries: list, role: str, route: str, objects: set[tuple[str, s
 
 # Which routes make each move people make (system-only moves have none).
 MOVE_ROUTES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("order", "acknowledge"): ("POST /api/v1/orders/{order_id}/acknowledge", "POST /orders/{order_id}/acknowledge"),
+    ("order", "acknowledge"): ("POST /api/v1/orders/{order_id}/acknowledge", "POST /orders/{order_id}/acknowledge",
+                               "POST /api/v1/orders/acknowledgements", "POST /inbox/acknowledge"),
     ("order", "start"): ("POST /api/v1/orders/{order_id}/start",),
     ("order", "report"): ("POST /api/v1/orders/{order_id}/report", "POST /orders/{order_id}/report"),
-    ("order", "accept"): ("POST /api/v1/orders/{order_id}/accept", "POST /orders/{order_id}/review"),
+    ("order", "accept"): ("POST /api/v1/orders/{order_id}/accept", "POST /orders/{order_id}/review",
+                          "POST /api/v1/orders/acceptances", "POST /orders/accept-reports"),
     ("order", "return"): ("POST /api/v1/orders/{order_id}/return", "POST /orders/{order_id}/review"),
     ("order", "cancel"): ("POST /api/v1/orders/{order_id}/cancel", "POST /orders/{order_id}/cancel"),
     ("approval", "approve"): ("POST /api/v1/approvals/{approval_id}/decision",

@@ -107,7 +107,7 @@ def test_office_registers_and_the_cid_head_approves_live(app_url, browser):
     registered = time.monotonic()
     expect(page.get_by_role("heading", name="案件 JZ-2026-0100")).to_be_visible()
     expect(page.locator(".flash-ok")).to_contain_text("案件已登记")
-    expect(page.get_by_text("jingzhou.cid_head").first).to_be_visible()
+    expect(page.locator("#why-sentence")).to_have_text("涉案金额35.00万元，在20万元（含）至50万元（不含）之间，由刑侦支队长包案")
     office.shot("05-case-page-registered")
 
     # The CID head's open queue shows it without a reload, within the 2 s poll (plus rendering).

@@ -30,7 +30,8 @@ def test_the_queue_shows_amount_rule_and_deadline(awkward_day, client, cid_head)
     html = cid_head.get("/leader/queue").text
     assert "Q-1" in html and "Q-2" not in html
     assert "28.00万元" in html
-    assert "jingzhou.cid_head" in html and "20-50万元" in html  # the rule and its basis
+    assert "在20万元（含）至50万元（不含）之间，由刑侦支队长包案" in html and "领导包案" in html  # why, and its basis
+    assert "jingzhou.cid_head" not in html  # a leader reads sentences, not rule ids
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", html)   # the deadline, Beijing time
     assert "共 1 件待您审批" in html
     assert 'hx-trigger="every 2s"' in html

@@ -33,8 +33,9 @@ def test_registering_a_case_goes_to_its_page_with_the_leader_and_the_reason(offi
     page = office.get(response.headers["location"]).text
     assert "案件已登记" in page
     assert "28.00万元" in page
-    assert "jingzhou.cid_head" in page and "seed 000 (Jingzhou)" in page  # rule and basis
-    assert case.tier_policy_version[:12] in page                          # policy version
+    assert "涉案金额28.00万元，在20万元（含）至50万元（不含）之间，由刑侦支队长包案" in page  # why
+    assert "seed" not in page                                              # words for people
+    assert "jingzhou.cid_head" in page and case.tier_policy_version in page  # the record, folded
     assert "刑侦支队长 陈刚" in page                                         # the approver
     assert "案件登记" in page and "呈报审批" in page                         # the timeline
     assert "张**" in page and "138****1234" in page and "张三丰" not in page  # victim masked

@@ -52,4 +52,4 @@ def test_stage_counts_and_awaiting_leader(engine):
             "research": 2, "handover": 0, "handling": 0, "supervision": 0, "closed": 0}
         waiting, total = overview.awaiting_leader(session=s, actor=office)
         assert total == 1 and waiting[0].case.case_number == "S-1" and not waiting[0].overdue
-        assert waiting[0].rule.basis.startswith("seed 000")
+        assert waiting[0].rule.basis.startswith("荆州市公安局")
