@@ -76,8 +76,8 @@ def start_form(request: Request, kind_slug: str, done: str = "", started: str = 
 
 
 @router.post("/processes/new/{kind_slug}", name="process_start")
-def start(request: Request, kind_slug: str, form: FormData = Depends(posted_form), session: Session = Depends(get_session),
-          user: User = Depends(web_user)) -> Response:
+def start(request: Request, kind_slug: str, form: FormData = Depends(posted_form),
+          session: Session = Depends(get_session), user: User = Depends(web_user)) -> Response:
     kind = _kind(kind_slug, user)  # before reading the form: a refusal, not a form error
     values = process_forms.values_of(kind.start_fields, form)
     try:

@@ -330,6 +330,6 @@ KIND = registry.register(ProcessKind(
            Fact("appeal", "申诉", "Appeal", "appeal")),
     summary_zh="对买卖、出租、出借“两卡”或因电诈犯罪被判刑的人员实施联合惩戒：银行、运营商按措施执行，书面告知当事人，"
                "受理申诉，期满自动解除。",
-    summary_en="Measures against a person for the policy's period, carried out by banks and carriers; appeals decided by "
-               "the office.",
+    summary_en="Measures against a person for the policy's period, carried out by banks and carriers; "
+               "appeals decided by the office.",
     description="惩戒: one order per measure and unit for the policy's period (consecutive periods capped)."))

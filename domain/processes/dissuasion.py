@@ -92,7 +92,7 @@ def start(*, session: Session, actor: User, area: int | str, risk_level: str, vi
     rules = current_policy().processes.dissuasion
     area_unit = units.resolve_area(session=session, area=area, allowed_kinds=AREA_KINDS)
     if risk_level not in rules.order_kind_by_risk:
-        raise InvalidInput("bad_risk_level", f"预警等级须为：{'、'.join(f'{k}（{RISK_ZH.get(k, k)}）' for k in rules.order_kind_by_risk)}",
+        raise InvalidInput("bad_risk_level", f"预警等级须为：{'、'.join(RISK_ZH.get(k, k) for k in rules.order_kind_by_risk)}",
                            f"risk_level must be one of: {', '.join(rules.order_kind_by_risk)}", field="risk_level")
     name = actions.text(victim_name, field="victim_name", label_zh="劝阻对象姓名", max_len=50)
     phone = _phone(victim_phone)

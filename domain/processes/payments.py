@@ -11,7 +11,7 @@ from pydantic import Field
 from sqlmodel import Session, func, select
 
 from domain.audit import service as audit
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.money import format_wan, parse_cny, to_fen
 from domain.policy import current_policy
 from domain.processes import registry

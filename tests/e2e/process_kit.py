@@ -48,7 +48,8 @@ class Served:
 
     def now(self) -> datetime:
         """The app's clock: the test day plus the seconds it has been running (plus any jump)."""
-        return datetime.fromisoformat(ORDINARY_WORKDAY) + timedelta(seconds=time.monotonic() - self.started) + self.ahead
+        running = timedelta(seconds=time.monotonic() - self.started)
+        return datetime.fromisoformat(ORDINARY_WORKDAY) + running + self.ahead
 
     def run_flows(self, clock) -> None:
         """What the watch and the process flows would do now: advance every due process, then number
@@ -167,7 +168,8 @@ class Person:
         self.open_process(process_id)
         href = self.page.locator("#process-orders a", has_text="下载公文").first.get_attribute("href")
         response = self.page.request.get(f"{self.url}{href}")  # the link, with this person's cookies
-        assert response.status == 200 and response.headers["content-type"] == "application/pdf", (response.status, response.text()[:500])
+        assert response.status == 200, (response.status, response.text()[:500])
+        assert response.headers["content-type"] == "application/pdf"
         data = response.body()
         assert data.startswith(b"%PDF")
         self.open("/verify")

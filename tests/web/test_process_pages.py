@@ -65,7 +65,8 @@ def test_every_kind_gets_a_start_page_with_its_own_fields_in_chinese(engine, cit
         for f in kind.start_fields:
             assert f'name="{f.name}"' in page.text and f.label_zh in page.text, (kind.name, f.name)
         text = visible_text(page.text)
-        assert not ENGLISH_WORD.findall(text.replace("Excel", "").replace("CSV", "")), (kind.name, ENGLISH_WORD.findall(text))
+        english = ENGLISH_WORD.findall(text.replace("Excel", "").replace("CSV", ""))  # the file formats' names
+        assert not english, (kind.name, english)
         assert "seed" not in page.text
 
 
