@@ -128,7 +128,7 @@ def test_a_case_registered_on_one_web_process_and_approved_on_the_other_is_taken
     def follow_up_task():
         runs = api_2.post("/task_runs/filter", json={"task_runs": {"tags": {"all_": ["case:SC-1"]},
                                                                     "state": {"type": {"any_": ["COMPLETED"]}}}}).json()
-        return [r for r in runs if r["name"].startswith("SC-1: 包案") and r["flow_run_id"]]
+        return [r for r in runs if r["name"].startswith("包案") and r["name"].endswith("SC-1") and r["flow_run_id"]]
 
     tasks = wait_until(follow_up_task, 30)  # task runs are recorded from events, through Redis
     assert tasks, "no completed follow-up task run recorded for SC-1"
