@@ -20,7 +20,9 @@ def _clock(moment: datetime) -> str:
 
 def watch_run(start: datetime, window_seconds: float) -> str:
     """巡检 and its window in Beijing time: 巡检 12-06 21:00–21:01:30."""
-    local = start.astimezone(SHANGHAI)
+    # A plain datetime: Prefect hands over its own DateTime type, whose arithmetic came back in UTC
+    # ("巡检 12-07 08:01:20–00:02:50").
+    local = datetime.fromtimestamp(start.timestamp(), SHANGHAI)
     end = local + timedelta(seconds=window_seconds)
     return f"巡检 {local:%m-%d} {_clock(local)}–{_clock(end)}"
 

@@ -34,6 +34,13 @@ def test_a_watch_run_is_named_by_its_window_in_beijing_time():
     assert names.watch_run(start, 120) == "巡检 12-06 21:00–21:02"
 
 
+def test_a_watch_run_started_by_prefect_ends_its_window_in_beijing_time_too():
+    import pendulum  # Prefect gives a flow run's start as its own DateTime (pendulum's)
+
+    start = pendulum.datetime(2026, 12, 7, 0, 1, 20, tz="UTC")
+    assert names.watch_run(start, 90) == "巡检 12-07 08:01:20–08:02:50"
+
+
 @pytest.fixture
 def runtime(monkeypatch):
     def set_run(*, parameters: dict, scheduled: datetime | None = None):
